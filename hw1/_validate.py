@@ -1,0 +1,50 @@
+"""Input checks shared by the public API: every error names the argument, what it got and
+what was expected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+
+def describe(value) -> str:
+    """A short description of a value for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {describe(value)}")
+    return int(value)
+
+
+def choice(name: str, value, options: Iterable[str]) -> str:
+    options = list(options)
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(options)}")
+    return value
+
+
+def float_array(name: str, value, *, shapes: Iterable[tuple], expected: str) -> np.ndarray:
+    """Convert ``value`` to a float64 array whose shape is one of ``shapes`` (``None`` in a
+    shape matches any size) and whose entries are finite."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, expected {expected}; got {describe(value)}") from None
+    for shape in shapes:
+        if len(shape) == arr.ndim and all(s is None or s == a for s, a in zip(shape, arr.shape)):
+            break
+    else:
+        raise ValueError(f"{name} has shape {arr.shape}, expected {expected}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}), expected {expected}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} has {bad} non-finite value(s) (NaN or inf); expected finite numbers")
+    return arr

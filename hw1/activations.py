@@ -1,0 +1,51 @@
+"""Element-wise activations by name: value, derivative and LaTeX symbol.
+
+The derivative at a kink is the one PyTorch uses (ReLU'(0) = 0), so hand-written backprop
+and autograd agree everywhere, including the non-differentiable point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # stable for large |z|: never exponentiates a positive number
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    fn: Callable[[np.ndarray], np.ndarray]      # value, element-wise
+    deriv: Callable[[np.ndarray], np.ndarray]   # derivative, element-wise, at the same input
+    latex: str                                  # how the document writes it
+    kink: bool = False                          # True if not differentiable at 0
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.fn(z)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation("identity", lambda z: z, np.ones_like, r"\operatorname{id}"),
+        Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(z.dtype),
+                   r"(\cdot)^{+}", kink=True),
+        # the homework's f = 5 ReLU
+        Activation("5relu", lambda z: 5.0 * np.maximum(z, 0.0),
+                   lambda z: 5.0 * (z > 0).astype(z.dtype), r"5(\cdot)^{+}", kink=True),
+        Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, r"\tanh"),
+        Activation("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)), r"\sigma"),
+    ]
+}
+
+
+def get(name: str, *, argument: str = "activation") -> Activation:
+    from hw1._validate import choice
+
+    return ACTIVATIONS[choice(argument, name, ACTIVATIONS)]

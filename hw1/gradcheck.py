@@ -1,0 +1,169 @@
+"""``verify_gradients``: check a candidate gradient function against torch autograd and
+central finite differences on seeded random problems.
+
+Error measure, per parameter: the normwise relative error
+    rel_err(a, b) = max|a - b| / max(max|a|, max|b|)     (0 when both are 0),
+maximised over the trials.  For ReLU-type f, check points are drawn away from the kink at 0
+(min |z1| >= KINK_MARGIN, far above the finite-difference step), and the report says how many
+draws were rejected for being too close."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hw1 import activations, losses
+from hw1._validate import describe, positive_int
+from hw1.net import PARAM_NAMES, TwoLayerNet
+
+KINK_MARGIN = 1e-3
+FD_EPS = 1e-6
+RTOL_AUTOGRAD = 1e-10
+RTOL_FD = 1e-6
+
+
+def rel_err(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+    return 0.0 if scale == 0.0 else float(np.max(np.abs(a - b)) / scale)
+
+
+@dataclass
+class ParamCheck:
+    name: str
+    shape: tuple
+    shape_ok: bool = True
+    err_autograd: float = 0.0
+    err_fd: float = 0.0
+    reason: str = ""
+
+    def ok(self, rtol_autograd: float, rtol_fd: float) -> bool:
+        return (self.shape_ok and not self.reason
+                and self.err_autograd <= rtol_autograd and self.err_fd <= rtol_fd)
+
+
+@dataclass
+class GradientReport:
+    """Truthy iff every gradient matches.  ``str(report)`` is a table."""
+
+    f: str
+    g: str
+    loss: str
+    trials: int
+    rows: list[ParamCheck]
+    rtol_autograd: float = RTOL_AUTOGRAD
+    rtol_fd: float = RTOL_FD
+    rejected_near_kink: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return not self.problems and all(r.ok(self.rtol_autograd, self.rtol_fd) for r in self.rows)
+
+    @property
+    def max_err_autograd(self) -> float:
+        return max(r.err_autograd for r in self.rows)
+
+    @property
+    def max_err_fd(self) -> float:
+        return max(r.err_fd for r in self.rows)
+
+    def __str__(self) -> str:
+        head = (f"gradient check: f={self.f}, g={self.g}, loss={self.loss}, {self.trials} trials, "
+                f"tolerances {self.rtol_autograd:.0e} (autograd), {self.rtol_fd:.0e} (finite diff.)")
+        lines = [head, f"  {'param':<6} {'shape':<9} {'shape ok':<9} {'vs autograd':>12} "
+                       f"{'vs fin.diff':>12}  result"]
+        for r in self.rows:
+            ok = r.ok(self.rtol_autograd, self.rtol_fd)
+            verdict = "ok" if ok else "FAIL" + (f": {r.reason}" if r.reason else "")
+            lines.append(f"  {r.name:<6} {str(r.shape):<9} {str(r.shape_ok):<9} "
+                         f"{r.err_autograd:>12.2e} {r.err_fd:>12.2e}  {verdict}")
+        lines += [f"  FAIL: {p}" for p in self.problems]
+        if self.rejected_near_kink:
+            lines.append(f"  ({self.rejected_near_kink} draw(s) rejected: min |z1| < {KINK_MARGIN:g}, "
+                         "too close to the ReLU kink)")
+        lines.append("  => " + ("all gradients match" if self else "MISMATCH"))
+        return "\n".join(lines)
+
+
+def draw_problem(seed: int, f: str, g: str, loss: str, n: int, d: int, K: int, batch: int):
+    """A seeded random problem (params, x, y) with x away from the kink of f; and how many
+    draws of x were rejected for being too close to it."""
+    rng = np.random.default_rng(seed)
+    net = TwoLayerNet(n, d, K, f, g, seed=seed)
+    y = rng.uniform(0.0, 1.0, (batch, K)) if loss == "bce" else rng.normal(size=(batch, K))
+    for rejected in range(100):
+        x = rng.normal(size=(batch, n))
+        z1 = x @ net.params["W1"].T + net.params["b1"]
+        if not net.f.kink or np.min(np.abs(z1)) >= KINK_MARGIN:
+            return net.params, x, y, rejected
+    raise RuntimeError(f"could not draw a point away from the kink for seed {seed}")
+
+
+def _check_candidate_output(grads, params, row_of) -> list[str]:
+    if not isinstance(grads, dict):
+        return [f"candidate returned {describe(grads)}, expected a dict with keys {list(PARAM_NAMES)}"]
+    problems = []
+    for k in PARAM_NAMES:
+        row = row_of[k]
+        if k not in grads:
+            row.reason = "missing from the candidate's result"
+            continue
+        try:
+            arr = np.asarray(grads[k], dtype=np.float64)
+        except (TypeError, ValueError):
+            row.reason = f"not numeric: {describe(grads[k])}"
+            continue
+        if arr.shape != params[k].shape:
+            row.shape_ok = False
+            row.reason = f"shape {arr.shape}, expected {params[k].shape}"
+        elif not np.all(np.isfinite(arr)):
+            row.reason = "contains NaN or inf"
+    extra = sorted(set(grads) - set(PARAM_NAMES), key=str)
+    if extra:
+        problems.append(f"unexpected key(s) {extra}")
+    return problems
+
+
+def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], *,
+                     f: str = "5relu", g: str = "identity", loss: str = "mse",
+                     n: int = 4, d: int = 5, K: int = 3, batch: int = 8,
+                     seeds: Iterable[int] = range(5),
+                     rtol_autograd: float = RTOL_AUTOGRAD, rtol_fd: float = RTOL_FD) -> GradientReport:
+    """Check ``candidate(params, x, y) -> {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}``.
+
+    ``params`` holds W1 (d, n), b1 (d,), W2 (K, d), b2 (K,); x is (batch, n), y is (batch, K);
+    the gradients are of the batch-mean loss.  Each is compared with torch autograd and with
+    central finite differences (eps = 1e-6), both in float64, over the seeded trials."""
+    from hw1 import reference  # torch loads here, on first use
+
+    if not callable(candidate):
+        raise ValueError(f"candidate must be callable as candidate(params, x, y), got {describe(candidate)}")
+    activations.get(f, argument="f")
+    activations.get(g, argument="g")
+    losses.get(loss, g)
+    n, d, K, batch = (positive_int(k, v) for k, v in (("n", n), ("d", d), ("K", K), ("batch", batch)))
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds is empty; expected at least one seed, e.g. range(5)")
+    shapes = {"W1": (d, n), "b1": (d,), "W2": (K, d), "b2": (K,)}
+    rows = {k: ParamCheck(k, shapes[k]) for k in PARAM_NAMES}
+    report = GradientReport(f, g, loss, len(seeds), list(rows.values()), rtol_autograd, rtol_fd)
+    for seed in seeds:
+        params, x, y, rejected = draw_problem(seed, f, g, loss, n, d, K, batch)
+        report.rejected_near_kink += rejected
+        try:
+            grads = candidate({k: v.copy() for k, v in params.items()}, x.copy(), y.copy())
+        except Exception as exc:  # the checker reports, never raises, on a broken candidate
+            report.problems.append(f"seed {seed}: candidate raised {type(exc).__name__}: {exc}")
+            break
+        report.problems += _check_candidate_output(grads, params, rows)
+        if report.problems or any(r.reason for r in rows.values()):
+            break
+        auto = reference.autograd_gradients(params, x, y, f, g, loss)
+        fd = reference.finite_difference_gradients(params, x, y, f, g, loss, eps=FD_EPS)
+        for k, row in rows.items():
+            row.err_autograd = max(row.err_autograd, rel_err(grads[k], auto[k]))
+            row.err_fd = max(row.err_fd, rel_err(grads[k], fd[k]))
+    return report

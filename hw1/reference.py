@@ -1,0 +1,72 @@
+"""The reference model in PyTorch (float64): the same network and losses as hw1.net, written
+with torch operations so that autograd and finite differences can check the hand-written
+gradients.  torch is imported here only; importing this module imports torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from hw1.net import PARAM_NAMES
+
+_TORCH_ACTIVATIONS = {
+    "identity": lambda t: t,
+    "relu": torch.relu,
+    "5relu": lambda t: 5.0 * torch.relu(t),
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+}
+
+
+def as_tensors(params: dict, *, requires_grad: bool = False) -> dict[str, torch.Tensor]:
+    return {k: torch.tensor(np.asarray(params[k]), dtype=torch.float64, requires_grad=requires_grad)
+            for k in PARAM_NAMES}
+
+
+def forward(theta: dict[str, torch.Tensor], x: torch.Tensor, f: str, g: str):
+    """(z3, y_hat) for a batch x of shape (B, n)."""
+    z1 = x @ theta["W1"].T + theta["b1"]
+    z3 = _TORCH_ACTIVATIONS[f](z1) @ theta["W2"].T + theta["b2"]
+    return z3, _TORCH_ACTIVATIONS[g](z3)
+
+
+def output_loss(z3: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+    """Batch mean of the per-point loss: ||y_hat - y||^2 (mse) or mean_k BCE (bce, from logits)."""
+    if loss == "mse":
+        return ((y_hat - y) ** 2).sum(dim=1).mean()
+    return torch.nn.functional.binary_cross_entropy_with_logits(z3, y)  # mean over B and K
+
+
+def loss(theta: dict[str, torch.Tensor], x, y, f: str, g: str, loss: str) -> torch.Tensor:
+    """The batch-mean loss of the network with parameters theta on (x, y)."""
+    x = torch.as_tensor(x, dtype=torch.float64).reshape(-1, theta["W1"].shape[1])
+    y = torch.as_tensor(y, dtype=torch.float64).reshape(x.shape[0], -1)
+    z3, y_hat = forward(theta, x, f, g)
+    return output_loss(z3, y_hat, y, loss)
+
+
+def autograd_gradients(params: dict, x, y, f: str, g: str, loss_name: str) -> dict[str, np.ndarray]:
+    theta = as_tensors(params, requires_grad=True)
+    loss(theta, x, y, f, g, loss_name).backward()
+    return {k: theta[k].grad.numpy() for k in PARAM_NAMES}
+
+
+def finite_difference_gradients(params: dict, x, y, f: str, g: str, loss_name: str,
+                                eps: float = 1e-6) -> dict[str, np.ndarray]:
+    """Central differences (l(p + eps) - l(p - eps)) / (2 eps), one parameter entry at a time."""
+    theta = as_tensors(params)
+    grads = {}
+    with torch.no_grad():
+        for k in PARAM_NAMES:
+            flat = theta[k].view(-1)
+            out = np.empty(flat.numel())
+            for i in range(flat.numel()):
+                orig = flat[i].item()
+                flat[i] = orig + eps
+                up = loss(theta, x, y, f, g, loss_name).item()
+                flat[i] = orig - eps
+                down = loss(theta, x, y, f, g, loss_name).item()
+                flat[i] = orig
+                out[i] = (up - down) / (2 * eps)
+            grads[k] = out.reshape(theta[k].shape)
+    return grads

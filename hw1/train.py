@@ -1,0 +1,56 @@
+"""Training on one batch with PyTorch SGD, written as the five programming steps of the
+canonical loop; and the same update written by hand in numpy (``sgd_step``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw1 import losses
+from hw1._validate import describe, float_array, positive_int
+from hw1.net import TwoLayerNet
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    losses: np.ndarray            # the loss before each step, one entry per step
+    params: dict[str, np.ndarray]  # the parameters after the last step
+
+
+def train_sgd(params: dict, x, y, *, f: str = "5relu", g: str = "identity", loss: str = "mse",
+              lr: float = 0.01, steps: int = 100) -> TrainResult:
+    """Train on the batch (x, y) for ``steps`` steps of ``torch.optim.SGD`` with learning rate lr."""
+    import torch
+
+    from hw1 import reference
+
+    net = TwoLayerNet.from_params(params, f, g)   # checks the shapes of params
+    x = float_array("x", x, shapes=[(None, net.n)], expected=f"a batch of shape (B, {net.n})")
+    y = float_array("y", y, shapes=[(x.shape[0], net.K)], expected=f"({x.shape[0]}, {net.K})")
+    losses.get(loss, g)
+    steps = positive_int("steps", steps)
+    if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {describe(lr)}")
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    # set-up: leaf tensors whose gradients PyTorch tracks, and the optimizer that updates them
+    theta = reference.as_tensors(net.params, requires_grad=True)
+    optimizer = torch.optim.SGD(theta.values(), lr=lr)
+    history = []
+    for _ in range(steps):
+        z3, y_hat = reference.forward(theta, x, f, g)   # (1) forward: y_hat = model(x)
+        ell = reference.output_loss(z3, y_hat, y, loss)  # (2) loss: l(y_hat, y)
+        optimizer.zero_grad()                            # (3) zero the accumulated gradients
+        ell.backward()                                   # (4) backward: theta.grad = grad l
+        optimizer.step()                                 # (5) step: theta <- theta - lr * grad l
+        history.append(ell.item())
+    return TrainResult(np.array(history), {k: t.detach().numpy().copy() for k, t in theta.items()})
+
+
+def sgd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
+    """One SGD step by hand: theta <- theta - lr * grad, for every parameter."""
+    if set(grads) != set(params):
+        raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
+    return {k: np.asarray(params[k]) - lr * np.asarray(grads[k]) for k in params}
+
