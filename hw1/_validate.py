@@ -38,7 +38,7 @@ def float_array(name: str, value, *, shapes: Iterable[tuple], expected: str) -> 
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric, expected {expected}; got {describe(value)}") from None
     for shape in shapes:
-        if len(shape) == arr.ndim and all(s is None or s == a for s, a in zip(shape, arr.shape)):
+        if len(shape) == arr.ndim and all(s is None or s == a for s, a in zip(shape, arr.shape, strict=True)):
             break
     else:
         raise ValueError(f"{name} has shape {arr.shape}, expected {expected}")
