@@ -23,11 +23,23 @@ def as_tensors(params: dict, *, requires_grad: bool = False) -> dict[str, torch.
             for k in PARAM_NAMES}
 
 
+def activation(name: str):
+    """The torch function of the activation ``name`` (see hw1.activations)."""
+    return _TORCH_ACTIVATIONS[name]
+
+
+def layers(theta: dict[str, torch.Tensor], x: torch.Tensor, f: str, g: str) -> dict[str, torch.Tensor]:
+    """z1, z2, z3, y_hat for a batch x of shape (B, n)."""
+    z1 = x @ theta["W1"].T + theta["b1"]
+    z2 = _TORCH_ACTIVATIONS[f](z1)
+    z3 = z2 @ theta["W2"].T + theta["b2"]
+    return {"z1": z1, "z2": z2, "z3": z3, "y_hat": _TORCH_ACTIVATIONS[g](z3)}
+
+
 def forward(theta: dict[str, torch.Tensor], x: torch.Tensor, f: str, g: str):
     """(z3, y_hat) for a batch x of shape (B, n)."""
-    z1 = x @ theta["W1"].T + theta["b1"]
-    z3 = _TORCH_ACTIVATIONS[f](z1) @ theta["W2"].T + theta["b2"]
-    return z3, _TORCH_ACTIVATIONS[g](z3)
+    out = layers(theta, x, f, g)
+    return out["z3"], out["y_hat"]
 
 
 def output_loss(z3: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:

@@ -1,0 +1,449 @@
+"""Logistic regression without bias on (non-)separable data: the homework's Problem 2.
+
+Conventions: X has one point per row, shape (n, d); labels y_i are -1 or +1; w has shape (d,).
+The margins of w are m_i = y_i w^T x_i, and the loss is the logistic negative log-likelihood
+
+    L(w) = sum_i log(1 + exp(-m_i)).
+
+On separable data L has no minimiser: along a separating direction w, L(c w) decreases strictly
+toward 0 as c -> infinity.  Gradient descent from w = 0 then follows Soudry, Hoffer, Nacson,
+Gunasekar, Srebro, "The Implicit Bias of Gradient Descent on Separable Data" (JMLR 2018),
+Theorem 3: w(t) = w_hat log t + rho(t), w_hat the hard-margin SVM solution and rho bounded, so
+||w(t)|| grows like ||w_hat|| log t, the direction tends to w_hat/||w_hat||, and the loss decays
+like 1/t (t L(w(t)) -> ||w_hat||^2 / lr, the dual optimum sum_i alpha_i over the step size).
+
+Numerics: log(1 + exp(-m)) is ``np.logaddexp(0, -m)`` (0 + log1p(exp(-m)) for m > 0: no
+overflow at any margin, and relative accuracy down to exp(-m) ~ 1e-308, i.e. m ~ 708; below that
+the value is subnormal and reaches 0 at m ~ 745).  The sigmoid is evaluated from exp(-|z|) only.
+
+scipy (linear programs, SLSQP, NNLS, the minimiser) and numba (the gradient-descent loop) are
+imported inside the functions that use them, so ``import hw1.logistic`` loads numpy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw1._validate import describe, float_array, positive_int
+
+# Soudry et al.'s Figure 1: two support vectors per class; w_hat = (1/2, 1/2), margin 1.
+FIGURE1_SUPPORT = np.array([[0.5, 1.5], [1.5, 0.5]])
+FIGURE1_W_HAT = np.array([0.5, 0.5])
+FIGURE1_MARGIN_RANGE = (2.0, 3.0)   # margins w_hat^T x of the random points: never support vectors
+
+
+# -- validation ---------------------------------------------------------------------------------
+def _data(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """X as a float64 (n, d) array and y as a float64 (n,) array of labels -1/+1."""
+    X = float_array("X", X, shapes=[(None, None)], expected="a 2-D array (n, d), one point per row")
+    n = X.shape[0]
+    y = float_array("y", y, shapes=[(n,)], expected=f"({n},), one label per row of X")
+    bad = np.unique(y[np.abs(y) != 1.0])
+    if bad.size:
+        raise ValueError(f"y must contain only the labels -1 and +1, got {bad[:5].tolist()}"
+                         + (f" and {bad.size - 5} other value(s)" if bad.size > 5 else ""))
+    return X, y
+
+
+def _weights(w, d: int) -> np.ndarray:
+    return float_array("w", w, shapes=[(d,)], expected=f"({d},), one weight per column of X")
+
+
+def _finite(name: str, value) -> np.ndarray:
+    """Any-shape float64 array of finite numbers (a scalar gives a 0-d array)."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers, got {describe(value)}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got non-finite value(s) in {describe(value)}")
+    return arr
+
+
+def _positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {describe(value)}")
+    return float(value)
+
+
+def _checkpoints(checkpoints, steps: int) -> np.ndarray:
+    """Sorted unique int64 step counts, each in [0, steps]."""
+    try:
+        t = np.asarray(list(checkpoints) if not isinstance(checkpoints, np.ndarray) else checkpoints)
+    except TypeError:
+        raise ValueError(f"checkpoints must be an iterable of step counts, got {describe(checkpoints)}") from None
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"checkpoints must be a non-empty 1-D list of step counts, got shape {t.shape}")
+    if t.dtype.kind == "f" and np.all(np.isfinite(t)) and np.all(t == np.round(t)):
+        t = t.astype(np.int64)
+    if t.dtype.kind not in "iu":
+        raise ValueError(f"checkpoints must be integer step counts, got dtype {t.dtype}")
+    if t.min() < 0 or t.max() > steps:
+        raise ValueError(f"checkpoints must lie in [0, steps] = [0, {steps}], "
+                         f"got values in [{t.min()}, {t.max()}]")
+    return np.unique(t.astype(np.int64))
+
+
+# -- loss, its derivative along a ray -----------------------------------------------------------
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """sigma(z) = 1/(1 + exp(-z)) from e = exp(-|z|) <= 1: never overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def margins(w, X, y) -> np.ndarray:
+    """m_i = y_i w^T x_i, shape (n,)."""
+    X, y = _data(X, y)
+    return y * (X @ _weights(w, X.shape[1]))
+
+
+def loss(w, X, y) -> float:
+    """L(w) = sum_i log(1 + exp(-y_i w^T x_i))."""
+    m = margins(w, X, y)
+    return float(np.sum(np.logaddexp(0.0, -m)))   # log(1 + e^{-m}) without overflow
+
+
+def _on_ray(c, w, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    m = margins(w, X, y)
+    c = _finite("c", c)
+    return c, m, c[..., None] * m                # margins of c w: c m_i, shape c.shape + (n,)
+
+
+def loss_along_ray(c, w, X, y):
+    """L(c w) for every entry of c (any shape; a scalar c gives a float)."""
+    c, _, cm = _on_ray(c, w, X, y)
+    value = np.sum(np.logaddexp(0.0, -cm), axis=-1)   # sum_i log(1 + e^{-c m_i})
+    return float(value) if c.ndim == 0 else value
+
+
+def dloss_dc(c, w, X, y):
+    """d/dc L(c w) = sum_i -m_i / (1 + exp(c m_i)) for every entry of c (a scalar gives a float)."""
+    c, m, cm = _on_ray(c, w, X, y)
+    value = np.sum(-m * _sigmoid(-cm), axis=-1)   # 1/(1 + e^{c m}) = sigma(-c m)
+    return float(value) if c.ndim == 0 else value
+
+
+def gradient(w, X, y) -> np.ndarray:
+    """grad L(w) = sum_i -y_i x_i sigma(-y_i w^T x_i), shape (d,)."""
+    X, y = _data(X, y)
+    m = y * (X @ _weights(w, X.shape[1]))
+    return -(y * _sigmoid(-m)) @ X
+
+
+# -- separability, the max-margin direction, the finite minimiser ------------------------------
+def _separating_lp(Z: np.ndarray):
+    """max s subject to z_i^T w >= s for all rows z_i = y_i x_i, |w_j| <= 1, s <= 1."""
+    from scipy.optimize import linprog
+
+    n, d = Z.shape
+    cost = np.zeros(d + 1)
+    cost[-1] = -1.0                                          # maximise s
+    A_ub = np.hstack([-Z, np.ones((n, 1))])                  # s - z_i^T w <= 0
+    bounds = [(-1.0, 1.0)] * d + [(None, 1.0)]
+    res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(n), bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"the separability LP failed: {res.message}")
+    return res.x[:d]
+
+
+def is_separable(X, y) -> bool:
+    """Is there a w (no bias) with y_i w^T x_i > 0 for every i?
+
+    Decided by a linear program (maximise the smallest margin over the box |w_j| <= 1), whose
+    answer is then checked directly: separable iff that w has every margin above 1e-12 max|x|."""
+    X, y = _data(X, y)
+    Z = y[:, None] * X                                       # rows z_i = y_i x_i
+    w = _separating_lp(Z)
+    return bool(np.min(Z @ w) > 1e-12 * np.max(np.abs(X)))
+
+
+def _require_separable(X, y, what: str) -> np.ndarray:
+    if not is_separable(X, y):
+        raise ValueError(f"{what} needs linearly separable data (some w with y_i w^T x_i > 0 for all i, "
+                         f"no bias); X {X.shape} and y are not separable")
+    return y[:, None] * X
+
+
+def _polish(Z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Solve the KKT system on the active set {i: z_i^T w ~ 1}: the least-norm w with
+    z_i^T w = 1 there.  Kept only if it is feasible and no longer than w."""
+    active = Z @ w <= 1.0 + 1e-6
+    w_kkt = np.linalg.lstsq(Z[active], np.ones(active.sum()), rcond=None)[0]   # min ||w||: Z_S w = 1
+    feasible = np.min(Z @ w_kkt) >= 1.0 - 1e-12
+    return w_kkt if feasible and w_kkt @ w_kkt <= w @ w * (1 + 1e-9) else w
+
+
+def max_margin(X, y, *, method: str = "primal") -> np.ndarray:
+    """The hard-margin SVM direction without bias: argmin ||w||^2 subject to y_i w^T x_i >= 1.
+
+    ``method="primal"`` solves that QP with SLSQP and polishes on the active set;
+    ``method="dual"`` is :func:`max_margin_dual`.  Raises ValueError for non-separable data."""
+    from hw1._validate import choice
+
+    if choice("method", method, ("primal", "dual")) == "dual":
+        return max_margin_dual(X, y)
+    X, y = _data(X, y)
+    Z = _require_separable(X, y, "max_margin")
+    from scipy.optimize import minimize
+
+    w0 = _separating_lp(Z)
+    w0 = w0 / np.min(Z @ w0)                                 # feasible start: min margin 1
+    res = minimize(lambda w: 0.5 * w @ w, w0, jac=lambda w: w, method="SLSQP",
+                   constraints=[{"type": "ineq", "fun": lambda w: Z @ w - 1.0, "jac": lambda w: Z}],
+                   options={"ftol": 1e-15, "maxiter": 1000})
+    return _polish(Z, res.x)
+
+
+def max_margin_dual(X, y) -> np.ndarray:
+    """The same w_hat from the dual, max_{alpha >= 0} sum_i alpha_i - 1/2 ||sum_i alpha_i y_i x_i||^2,
+    solved exactly by Lawson and Hanson's least-distance programme (an NNLS, active-set method):
+    u = argmin_{u >= 0} ||[Z^T; 1^T] u - e_{d+1}||, alpha = u / (1 - sum u), w = Z^T alpha."""
+    from scipy.optimize import nnls
+
+    X, y = _data(X, y)
+    Z = _require_separable(X, y, "max_margin_dual")
+    n, d = Z.shape
+    E = np.vstack([Z.T, np.ones((1, n))])                    # (d+1, n)
+    f = np.zeros(d + 1)
+    f[-1] = 1.0
+    u, _ = nnls(E, f, maxiter=50 * n)
+    alpha = u / (1.0 - u.sum())                              # the dual multipliers, alpha >= 0
+    return Z.T @ alpha                                       # w_hat = sum_i alpha_i y_i x_i
+
+
+def _has_recession_direction(Z: np.ndarray) -> bool:
+    """Is there w with z_i^T w >= 0 for all i and > 0 for some (then L(c w) decreases forever)?"""
+    from scipy.optimize import linprog
+
+    n, d = Z.shape
+    res = linprog(-Z.sum(axis=0), A_ub=-Z, b_ub=np.zeros(n), bounds=[(-1.0, 1.0)] * d, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"the recession LP failed: {res.message}")
+    return bool(-res.fun > 1e-9 * np.max(np.abs(Z)))
+
+
+def minimizer(X, y) -> np.ndarray:
+    """The finite minimiser of L on non-separable data (Newton's method via scipy's trust-exact,
+    to a gradient below 1e-10).  Raises ValueError if the data are separable, or weakly separable
+    (some w has every margin >= 0, one > 0), because then L has no minimiser."""
+    X, y = _data(X, y)
+    Z = y[:, None] * X
+    if is_separable(X, y):
+        raise ValueError(f"minimizer needs non-separable data; X {X.shape} and y are linearly separable, "
+                         "so L(w) has no minimiser (it tends to 0 along a separating direction)")
+    if _has_recession_direction(Z):
+        raise ValueError("minimizer: the data are weakly separable (some w has y_i w^T x_i >= 0 for all i "
+                         "and > 0 for some), so L(w) decreases forever along it and has no minimiser")
+    from scipy.optimize import minimize
+
+    def hess(w):
+        s = _sigmoid(Z @ w)
+        return (Z.T * (s * (1.0 - s))) @ Z                   # sum_i sigma(m_i) sigma(-m_i) z_i z_i^T
+
+    res = minimize(lambda w: loss(w, X, y), np.zeros(X.shape[1]), jac=lambda w: gradient(w, X, y),
+                   hess=hess, method="trust-exact", options={"gtol": 1e-10})
+    if not np.max(np.abs(gradient(res.x, X, y))) <= 1e-8:
+        raise RuntimeError(f"minimizer did not converge: {res.message}")
+    return res.x
+
+
+# -- datasets -----------------------------------------------------------------------------------
+def soudry_figure1_data(seed: int = 0, n_random: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Soudry et al.'s Figure 1 setting: support vectors (0.5, 1.5), (1.5, 0.5) labelled +1 and
+    their negatives labelled -1, plus ``n_random`` random points per class whose margin under
+    w_hat = (1/2, 1/2) is uniform in FIGURE1_MARGIN_RANGE (so they are never support vectors).
+
+    Returns (X, y) with X of shape (4 + 2 n_random, 2), support vectors first."""
+    n_random = positive_int("n_random", n_random)
+    rng = np.random.default_rng(seed)
+    lo, hi = FIGURE1_MARGIN_RANGE
+    along = rng.uniform(lo, hi, 2 * n_random)                # w_hat^T x = (x_1 + x_2)/2
+    across = rng.uniform(-1.0, 1.0, 2 * n_random)            # (x_1 - x_2)/2
+    pts = np.column_stack([along + across, along - across])  # x = along (1,1) + across (1,-1)
+    X = np.vstack([FIGURE1_SUPPORT, -FIGURE1_SUPPORT, pts[:n_random], -pts[n_random:]])
+    y = np.concatenate([[1.0, 1.0, -1.0, -1.0], np.ones(n_random), -np.ones(n_random)])
+    return X, y
+
+
+def separable_data(seed: int = 0, n: int = 40, *, gap: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """n 2-D points, two Gaussian clouds around +-(2, 1), kept only where y_i u^T x_i >= gap for
+    the unit direction u = (2, 1)/sqrt(5): separable through the origin with margin >= gap."""
+    n = positive_int("n", n)
+    rng = np.random.default_rng(seed)
+    u = np.array([2.0, 1.0]) / np.sqrt(5.0)
+    X, y = np.empty((0, 2)), np.empty(0)
+    while len(y) < n:
+        lab = rng.choice([-1.0, 1.0], size=n)
+        pts = lab[:, None] * np.array([2.0, 1.0]) + rng.normal(size=(n, 2))
+        keep = lab * (pts @ u) >= gap
+        X, y = np.vstack([X, pts[keep]]), np.concatenate([y, lab[keep]])
+    return X[:n], y[:n]
+
+
+def nonseparable_data(seed: int = 0, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """n 2-D points, overlapping Gaussian clouds around +-(1, 0.5) with unit spread, redrawn until
+    L has a finite minimiser (no w has all margins >= 0).
+
+    For the plot of L(c u) against c, use u = w*/||w*|| with w* = minimizer(X, y): then L(c u) has
+    its interior minimum at c = ||w*||.  (Along any u with sum_i y_i u^T x_i > 0 the same holds
+    with some interior minimum, since here every direction has a negative margin.)"""
+    n = positive_int("n", n)
+    rng = np.random.default_rng(seed)
+    while True:
+        y = rng.choice([-1.0, 1.0], size=n)
+        X = y[:, None] * np.array([1.0, 0.5]) + rng.normal(size=(n, 2))
+        if not _has_recession_direction(y[:, None] * X):
+            return X, y
+
+
+# -- gradient descent ---------------------------------------------------------------------------
+def _gd_loop(Z, lr, steps, t):
+    """The gradient-descent loop on rows z_i = y_i x_i, written for numba: w <- w - lr grad L(w),
+    grad L(w) = -sum_i z_i sigma(-z_i^T w); returns W, row k the iterate after step t[k]."""
+    n, d = Z.shape
+    W = np.zeros((t.size, d))
+    w = np.zeros(d)
+    g = np.zeros(d)
+    k = 0
+    while k < t.size and t[k] == 0:
+        k += 1                                                 # W[k] = w = 0 already
+    for step in range(1, steps + 1):
+        for j in range(d):
+            g[j] = 0.0
+        for i in range(n):
+            m = 0.0
+            for j in range(d):
+                m += Z[i, j] * w[j]                            # margin m_i = z_i^T w
+            if m >= 0.0:
+                e = np.exp(-m)
+                s = e / (1.0 + e)                              # sigma(-m) for m >= 0
+            else:
+                s = 1.0 / (1.0 + np.exp(m))                    # sigma(-m) for m < 0
+            for j in range(d):
+                g[j] -= Z[i, j] * s                            # grad L = -sum_i z_i sigma(-m_i)
+        for j in range(d):
+            w[j] -= lr * g[j]                                  # w <- w - lr grad L(w)
+        while k < t.size and t[k] == step:
+            for j in range(d):
+                W[k, j] = w[j]
+            k += 1
+    return W
+
+
+_GD_JIT = None
+
+
+def _gd_jit():
+    global _GD_JIT
+    if _GD_JIT is None:
+        import numba
+
+        _GD_JIT = numba.njit(cache=True)(_gd_loop)
+    return _GD_JIT
+
+
+def _gd_inputs(X, y, steps, lr, checkpoints):
+    X, y = _data(X, y)
+    steps = positive_int("steps", steps)
+    lr = _positive("lr", lr)
+    t = _checkpoints(checkpoints, steps)
+    return y[:, None] * X, steps, lr, t
+
+
+def gradient_descent(X, y, *, steps: int, lr: float, checkpoints) -> tuple[np.ndarray, np.ndarray]:
+    """Full-batch gradient descent on L from w = 0, w <- w - lr grad L(w), compiled with numba.
+
+    Returns (t, W): t the sorted unique checkpoints (step counts in [0, steps], 0 = the start),
+    W of shape (len(t), d) the iterates after those steps."""
+    Z, steps, lr, t = _gd_inputs(X, y, steps, lr, checkpoints)
+    return t, _gd_jit()(Z, lr, steps, t)
+
+
+def _gradient_descent_numpy(X, y, *, steps: int, lr: float, checkpoints) -> tuple[np.ndarray, np.ndarray]:
+    """The same loop in plain numpy (slow: ~20 us a step), the reference for gradient_descent."""
+    Z, steps, lr, t = _gd_inputs(X, y, steps, lr, checkpoints)
+    w = np.zeros(Z.shape[1])
+    W = [w.copy()] if t[0] == 0 else []
+    for step in range(1, steps + 1):
+        w = w - lr * (-(Z.T @ _sigmoid(-(Z @ w))))           # w <- w - lr grad L(w)
+        if step in t:
+            W.append(w.copy())
+    return t, np.array(W)
+
+
+# -- the implicit-bias experiment ---------------------------------------------------------------
+def angle(a, b) -> np.ndarray:
+    """The angle in radians between a (..., d) and b (d,), by Kahan's stable formula
+    2 atan2(||a/|a| - b/|b|||, ||a/|a| + b/|b|||) (accurate also for tiny angles)."""
+    b = float_array("b", b, shapes=[(None,)], expected="a vector (d,)")
+    d = b.size
+    a = float_array("a", a, shapes=[(d,), (None, d)], expected=f"({d},) or (k, {d}), like b")
+    na, nb = np.linalg.norm(a, axis=-1, keepdims=True), np.linalg.norm(b)
+    if nb == 0 or np.any(na == 0):
+        raise ValueError("angle is undefined for a zero vector: a and b must be non-zero")
+    ua, ub = a / na, b / nb
+    return 2.0 * np.arctan2(np.linalg.norm(ua - ub, axis=-1), np.linalg.norm(ua + ub, axis=-1))
+
+
+def log_checkpoints(steps: int, num: int = 200) -> np.ndarray:
+    """About ``num`` unique integer step counts, log-spaced from 1 to ``steps`` (both included)."""
+    steps = positive_int("steps", steps)
+    return np.unique(np.round(np.logspace(0.0, np.log10(steps), positive_int("num", num))).astype(np.int64))
+
+
+@dataclass(frozen=True)
+class ImplicitBias:
+    """The quantities of the implicit-bias experiment (GD from w = 0 with lr = 1/sigma_max(X))."""
+
+    lr: float                      # 1 / sigma_max(X), the largest singular value of X
+    w_hat: np.ndarray              # the hard-margin SVM direction (max_margin)
+    w_hat_norm: float              # ||w_hat||
+    t: np.ndarray                  # the checkpoints (step counts)
+    W: np.ndarray                  # the iterates w_t, shape (len(t), d)
+    norms: np.ndarray              # ||w_t||
+    angles: np.ndarray             # angle(w_t, w_hat) in radians
+    losses: np.ndarray             # L(w_t)
+    residuals: np.ndarray          # ||rho(t)|| = ||w_t - w_hat log t||
+    fit_window: tuple[int, int]    # t-range of the least-squares fit of ||w_t|| on log t
+    slope: float                   # that least-squares slope
+    intercept: float               # and its intercept
+    slope_rel_diff: float          # (slope - ||w_hat||) / ||w_hat||
+    final_angle: float             # angle(w_T, w_hat) at the last step T
+    final_t_loss: float            # T L(w_T)
+    predicted_t_loss: float        # its limit ||w_hat||^2 / lr (Theorem 3 with the exponential tail)
+    angle_monotone_after_100: bool  # angles strictly decrease over the checkpoints t >= 100
+
+
+def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
+                  fit_window: tuple[int, int] = (10**4, 10**6)) -> ImplicitBias:
+    """Run gradient descent from w = 0 with lr = 1/sigma_max(X) for ``steps`` steps and measure
+    Soudry et al.'s predictions.  ``checkpoints`` defaults to log_checkpoints(steps) (~200)."""
+    X, y = _data(X, y)
+    steps = positive_int("steps", steps)
+    t = log_checkpoints(steps) if checkpoints is None else _checkpoints(checkpoints, steps)
+    lo, hi = fit_window
+    fit = (t >= lo) & (t <= hi)
+    if fit.sum() < 2:
+        raise ValueError(f"fit_window {fit_window} must contain at least 2 checkpoints, got {int(fit.sum())}")
+    w_hat = max_margin(X, y)
+    lr = 1.0 / np.linalg.norm(X, 2)                           # 1 / sigma_max(X)
+    t, W = gradient_descent(X, y, steps=steps, lr=lr, checkpoints=t)
+    norms = np.linalg.norm(W, axis=1)
+    log_t = np.log(np.maximum(t, 1))
+    slope, intercept = np.polyfit(log_t[fit], norms[fit], 1)  # ||w_t|| ~ slope log t + intercept
+    angles = np.full(t.size, np.nan)                          # undefined at w = 0 (t = 0)
+    angles[norms > 0] = angle(W[norms > 0], w_hat)
+    losses = np.array([loss(w, X, y) for w in W])
+    late = angles[t >= 100]
+    w_hat_norm = float(np.linalg.norm(w_hat))
+    return ImplicitBias(
+        lr=float(lr), w_hat=w_hat, w_hat_norm=w_hat_norm, t=t, W=W, norms=norms, angles=angles,
+        losses=losses, residuals=np.linalg.norm(W - np.outer(log_t, w_hat), axis=1),
+        fit_window=(int(lo), int(hi)), slope=float(slope), intercept=float(intercept),
+        slope_rel_diff=float((slope - w_hat_norm) / w_hat_norm), final_angle=float(angles[-1]),
+        final_t_loss=float(t[-1] * losses[-1]), predicted_t_loss=w_hat_norm**2 / float(lr),
+        angle_monotone_after_100=bool(late.size >= 2 and np.all(np.diff(late) < 0)),
+    )

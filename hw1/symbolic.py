@@ -1,0 +1,304 @@
+"""The symbolic layer: the homework's objects as sympy matrix expressions, one LaTeX printer
+that writes them the way the document does, and one numpy printer that evaluates the very
+same expressions.  Importing this module imports sympy.
+
+Symbols are defined once here; ``hw1.problem1`` and ``hw1.problem2`` build their derivations
+from them, and ``hw1.claims`` prints and evaluates those derivations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.numpy import NumPyPrinter
+
+# -- sizes ------------------------------------------------------------------------------------
+n, d, K = sp.symbols("n d K", integer=True, positive=True)
+eta = sp.Symbol("eta", positive=True)          # the learning rate
+c = sp.Symbol("c", positive=True)              # the scale along a ray (Problem 2)
+
+# -- the network's variables (column vectors are (m, 1) matrices) ------------------------------
+x = sp.MatrixSymbol("x", n, 1)
+y = sp.MatrixSymbol("y", K, 1)
+W1 = sp.MatrixSymbol("W1", d, n)
+b1 = sp.MatrixSymbol("b1", d, 1)
+W2 = sp.MatrixSymbol("W2", K, d)
+b2 = sp.MatrixSymbol("b2", K, 1)
+z1 = sp.MatrixSymbol("z1", d, 1)               # output of Linear1
+z2 = sp.MatrixSymbol("z2", d, 1)               # output of f
+z3 = sp.MatrixSymbol("z3", K, 1)               # output of Linear2
+y_hat = sp.MatrixSymbol("y_hat", K, 1)         # output of g
+ell = sp.MatrixSymbol("ell", 1, 1)             # the loss, a scalar
+
+# -- the Jacobians the homework's part 3 allows (numerator layout) ----------------------------
+dl_dyhat = sp.MatrixSymbol("dl_dyhat", 1, K)
+dyhat_dz3 = sp.MatrixSymbol("dyhat_dz3", K, K)
+dz2_dz1 = sp.MatrixSymbol("dz2_dz1", d, d)
+dz3_db2 = sp.MatrixSymbol("dz3_db2", K, K)
+dz3_dz2 = sp.MatrixSymbol("dz3_dz2", K, d)
+dz1_db1 = sp.MatrixSymbol("dz1_db1", d, d)
+
+# -- gradients, shaped like their parameters ---------------------------------------------------
+dW1 = sp.MatrixSymbol("dW1", d, n)
+db1 = sp.MatrixSymbol("db1", d, 1)
+dW2 = sp.MatrixSymbol("dW2", K, d)
+db2 = sp.MatrixSymbol("db2", K, 1)
+
+# -- SGD: all parameters stacked in one vector ------------------------------------------------
+P = sp.Symbol("P", integer=True, positive=True)   # number of parameters
+theta = sp.MatrixSymbol("theta", P, 1)
+theta_next = sp.MatrixSymbol("theta_next", P, 1)
+grad_theta = sp.MatrixSymbol("grad_theta", P, 1)
+
+# How the document writes each symbol: (base, superscript or None).  A superscript is kept
+# apart so that a transpose prints as W^{(1)\top}, never as the double superscript W^{(1)}^T.
+NAMES: dict[str, tuple[str, str | None]] = {
+    "x": (r"\mathbf{x}", None),
+    "y": (r"\mathbf{y}", None),
+    "W1": (r"\mathbf{W}", "(1)"),
+    "b1": (r"\mathbf{b}", "(1)"),
+    "W2": (r"\mathbf{W}", "(2)"),
+    "b2": (r"\mathbf{b}", "(2)"),
+    "z1": (r"\mathbf{z}_{1}", None),
+    "z2": (r"\mathbf{z}_{2}", None),
+    "z3": (r"\mathbf{z}_{3}", None),
+    "y_hat": (r"\hat{\mathbf{y}}", None),
+    "ell": (r"\ell", None),
+    "dl_dyhat": (r"\frac{\partial \ell}{\partial \hat{\mathbf{y}}}", None),
+    "dyhat_dz3": (r"\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}_{3}}", None),
+    "dz2_dz1": (r"\frac{\partial \mathbf{z}_{2}}{\partial \mathbf{z}_{1}}", None),
+    "dz3_db2": (r"\frac{\partial \mathbf{z}_{3}}{\partial \mathbf{b}^{(2)}}", None),
+    "dz3_dz2": (r"\frac{\partial \mathbf{z}_{3}}{\partial \mathbf{z}_{2}}", None),
+    "dz1_db1": (r"\frac{\partial \mathbf{z}_{1}}{\partial \mathbf{b}^{(1)}}", None),
+    "dW1": (r"d\mathbf{W}", "(1)"),
+    "db1": (r"d\mathbf{b}", "(1)"),
+    "dW2": (r"d\mathbf{W}", "(2)"),
+    "db2": (r"d\mathbf{b}", "(2)"),
+    "theta": (r"\boldsymbol{\theta}", None),
+    "theta_next": (r"\boldsymbol{\theta}'", None),
+    "grad_theta": (r"\nabla_{\boldsymbol{\theta}} \ell", None),
+    "w_hat": (r"\hat{\mathbf{w}}", None),
+}
+
+
+# Entries of vectors, for element-wise formulas: name -> (base, subscript before the index).
+INDEXED: dict[str, tuple[str, str]] = {
+    "z1": ("z", "1"),
+    "y_hat": (r"\hat{y}", ""),
+    "y": ("y", ""),
+}
+i, j = sp.symbols("i j", integer=True, nonnegative=True)
+
+
+# -- element-wise functions of a matrix expression ---------------------------------------------
+class ReLU(MatrixExpr):
+    """ReLU applied entry by entry: ReLU(u)_i = max(0, u_i)."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, sp.sympify(arg))
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def _entry(self, i, j, **kwargs):
+        return sp.Max(0, self.arg._entry(i, j, **kwargs))
+
+    def _latex(self, printer):
+        return r"\operatorname{ReLU}\!\left(%s\right)" % printer._print(self.arg)
+
+    def _numpycode(self, printer):
+        return "%s(0.0, %s)" % (printer._module_format("numpy.maximum"), printer._print(self.arg))
+
+
+class Step(MatrixExpr):
+    """The 0/1 indicator of a positive entry, 1[u_i > 0]; PyTorch's ReLU'(u_i) (0 at u_i = 0)."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, sp.sympify(arg))
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def _entry(self, i, j, **kwargs):
+        return sp.Heaviside(self.arg._entry(i, j, **kwargs), 0)
+
+    def _latex(self, printer):
+        return r"\mathbb{1}\!\left[%s > \mathbf{0}\right]" % printer._print(self.arg)
+
+    def _numpycode(self, printer):
+        return "(%s > 0).astype(float)" % printer._print(self.arg)
+
+
+class Diag(MatrixExpr):
+    """The square diagonal matrix with the entries of a column vector on its diagonal."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, sp.sympify(arg))
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return (self.arg.shape[0], self.arg.shape[0])
+
+    def _entry(self, i, j, **kwargs):
+        return sp.KroneckerDelta(i, j) * self.arg._entry(i, 0, **kwargs)
+
+    def _latex(self, printer):
+        return r"\operatorname{diag}\!\left(%s\right)" % printer._print(self.arg)
+
+    def _numpycode(self, printer):
+        return "%s((%s).ravel())" % (printer._module_format("numpy.diag"), printer._print(self.arg))
+
+
+class SquaredNorm(MatrixExpr):
+    """||v||^2 of a column vector, as a 1x1 matrix."""
+
+    def __new__(cls, arg):
+        return super().__new__(cls, sp.sympify(arg))
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return (sp.Integer(1), sp.Integer(1))
+
+    def _latex(self, printer):
+        return r"\left\lVert %s \right\rVert^{2}" % printer._print(self.arg)
+
+    def _numpycode(self, printer):
+        return "%s((%s)**2).reshape(1, 1)" % (printer._module_format("numpy.sum"),
+                                              printer._print(self.arg))
+
+
+# -- printers -----------------------------------------------------------------------------------
+class DocLatexPrinter(LatexPrinter):
+    """LaTeX as the document writes it: bold vectors and matrices, superscripts (1), (2),
+    transposes as ^{\\top}, identities as I_K."""
+
+    def _name(self, expr, transpose: bool = False) -> str:
+        base, sup = NAMES.get(expr.name, (expr.name, None))
+        sups = [s for s in (sup, r"\top" if transpose else None) if s]
+        if not sups:
+            return base
+        if base.startswith(r"\frac") or base.startswith(r"\nabla"):
+            return r"\left(%s\right)^{%s}" % (base, "".join(sups))
+        return "%s^{%s}" % (base, "".join(sups))
+
+    def _print_MatrixSymbol(self, expr):
+        return self._name(expr)
+
+    def _print_Transpose(self, expr):
+        if isinstance(expr.arg, sp.MatrixSymbol):
+            return self._name(expr.arg, transpose=True)
+        return r"\left(%s\right)^{\top}" % self._print(expr.arg)
+
+    def _print_Identity(self, expr):
+        return r"\mathbf{I}_{%s}" % self._print(expr.rows)
+
+    def _print_Heaviside(self, expr):
+        return r"\mathbb{1}\!\left[%s > 0\right]" % self._print(expr.args[0])
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        i, j = expr.args
+        return r"\delta_{%s %s}" % (self._print(i), self._print(j))
+
+
+    def _print_Indexed(self, expr):
+        # an entry of a vector: z1[i] -> z_{1,i}, y_hat[j] -> \hat{y}_{j}
+        base, sub = INDEXED.get(expr.base.label.name, (expr.base.label.name, ""))
+        idx = ",".join(self._print(i) for i in expr.indices)
+        return "%s_{%s%s}" % (base, sub + "," if sub else "", idx)
+
+    def _print_MatrixElement(self, expr):
+        name = self._name(expr.parent)
+        if not name.startswith(r"\left("):
+            name = r"\left(%s\right)" % name
+        return "%s_{%s%s}" % (name, self._print(expr.i), self._print(expr.j))
+
+
+class DocNumPyPrinter(NumPyPrinter):
+    """numpy code for the same expressions; identities of symbolic size become eye(size),
+    Kronecker deltas compare index arrays."""
+
+    def _print_Identity(self, expr):
+        return "%s(%s)" % (self._module_format("numpy.eye"), self._print(expr.rows))
+
+    def _print_KroneckerDelta(self, expr):
+        i, j = (self._print(a) for a in expr.args)
+        return "%s(%s, %s).astype(float)" % (self._module_format("numpy.equal"), i, j)
+
+
+_LATEX = DocLatexPrinter({"mat_symbol_style": "plain", "order": "none"})  # terms as written
+
+
+def latex(expr) -> str:
+    """The document's LaTeX for a sympy expression."""
+    return _LATEX.doprint(expr)
+
+
+def lambdify(args, expr):
+    """A numpy function evaluating ``expr`` — the same object that ``latex`` prints."""
+    return sp.lambdify(args, expr, modules=[{"Heaviside": _heaviside}, "numpy"],
+                       printer=DocNumPyPrinter)
+
+
+def _heaviside(u, h0=0.0):
+    return np.heaviside(u, h0)
+
+
+def mm(*factors):
+    """A matrix product kept exactly as written (sympy would otherwise reorder transposes
+    and pull scalars to the front); shapes are checked separately by ``shape_problem``."""
+    return sp.MatMul(*factors, evaluate=False)
+
+
+def add(*terms):
+    """A sum kept in the order written; nested sums are flattened (no stray parentheses)."""
+    flat = []
+    for t in terms:
+        flat += list(t.args) if isinstance(t, sp.MatAdd) else [t]
+    return sp.MatAdd(*flat, evaluate=False)
+
+
+def neg(expr):
+    """-expr, printed as a minus sign inside a sum."""
+    factors = list(expr.args) if isinstance(expr, sp.MatMul) else [expr]
+    return sp.MatMul(-1, *factors, evaluate=False)
+
+
+def T(expr):
+    """A transpose kept as written: (A B)^T stays (A B)^T."""
+    return sp.Transpose(expr)
+
+
+def shape_problem(expr) -> str | None:
+    """None if every product and sum in ``expr`` is dimensionally valid, else what is wrong."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.MatMul):
+            mats = [a for a in node.args if getattr(a, "is_Matrix", False)]
+            for left, right in zip(mats, mats[1:]):
+                if left.shape[1] != right.shape[0]:
+                    return (f"cannot multiply ({left.shape[0]} x {left.shape[1]}) by "
+                            f"({right.shape[0]} x {right.shape[1]}) in {latex(node)}")
+        elif isinstance(node, sp.MatAdd):
+            shapes = {a.shape for a in node.args}
+            if len(shapes) > 1:
+                return f"cannot add matrices of shapes {sorted(map(str, shapes))}"
+    return None
