@@ -31,7 +31,6 @@ from hw1._validate import describe, float_array, positive_int
 # Soudry et al.'s Figure 1: two support vectors per class; w_hat = (1/2, 1/2), margin 1.
 FIGURE1_SUPPORT = np.array([[0.5, 1.5], [1.5, 0.5]])
 FIGURE1_W_HAT = np.array([0.5, 0.5])
-FIGURE1_MARGIN_RANGE = (2.0, 3.0)   # margins w_hat^T x of the random points: never support vectors
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -251,15 +250,21 @@ def minimizer(X, y) -> np.ndarray:
 
 
 # -- datasets -----------------------------------------------------------------------------------
-def soudry_figure1_data(seed: int = 0, n_random: int = 6) -> tuple[np.ndarray, np.ndarray]:
+def soudry_figure1_data(seed: int = 0, n_random: int = 6, *,
+                        margin_range: tuple[float, float] = (2.0, 3.0)) -> tuple[np.ndarray, np.ndarray]:
     """Soudry et al.'s Figure 1 setting: support vectors (0.5, 1.5), (1.5, 0.5) labelled +1 and
-    their negatives labelled -1, plus ``n_random`` random points per class whose margin under
-    w_hat = (1/2, 1/2) is uniform in FIGURE1_MARGIN_RANGE (so they are never support vectors).
+    their negatives labelled -1, plus ``n_random`` random points per class (6 in the paper) whose
+    margin w_hat^T x_i under w_hat = (1/2, 1/2) is uniform in ``margin_range`` (the support vectors
+    have margin 1; a range above 1 keeps the random points off the margin, so w_hat stays (1/2, 1/2)),
+    and whose offset along (1, -1) is uniform in [-1, 1].
 
     Returns (X, y) with X of shape (4 + 2 n_random, 2), support vectors first."""
     n_random = positive_int("n_random", n_random)
+    lo, hi = (_positive(f"margin_range[{k}]", v) for k, v in enumerate(margin_range))
+    if not 1.0 < lo <= hi:
+        raise ValueError(f"margin_range must satisfy 1 < low <= high (the support vectors have margin 1), "
+                         f"got {margin_range}")
     rng = np.random.default_rng(seed)
-    lo, hi = FIGURE1_MARGIN_RANGE
     along = rng.uniform(lo, hi, 2 * n_random)                # w_hat^T x = (x_1 + x_2)/2
     across = rng.uniform(-1.0, 1.0, 2 * n_random)            # (x_1 - x_2)/2
     pts = np.column_stack([along + across, along - across])  # x = along (1,1) + across (1,-1)
@@ -399,6 +404,7 @@ class ImplicitBias:
     """The quantities of the implicit-bias experiment (GD from w = 0 with lr = 1/sigma_max(X))."""
 
     lr: float                      # 1 / sigma_max(X), the largest singular value of X
+    lr_bound: float                # Soudry's sufficient step size bound 2 beta^-1 sigma_max^-2 = 8 / sigma_max^2
     w_hat: np.ndarray              # the hard-margin SVM direction (max_margin)
     w_hat_norm: float              # ||w_hat||
     t: np.ndarray                  # the checkpoints (step counts)
@@ -440,7 +446,7 @@ def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
     late = angles[t >= 100]
     w_hat_norm = float(np.linalg.norm(w_hat))
     return ImplicitBias(
-        lr=float(lr), w_hat=w_hat, w_hat_norm=w_hat_norm, t=t, W=W, norms=norms, angles=angles,
+        lr=float(lr), lr_bound=8.0 * float(lr) ** 2, w_hat=w_hat, w_hat_norm=w_hat_norm, t=t, W=W, norms=norms, angles=angles,
         losses=losses, residuals=np.linalg.norm(W - np.outer(log_t, w_hat), axis=1),
         fit_window=(int(lo), int(hi)), slope=float(slope), intercept=float(intercept),
         slope_rel_diff=float((slope - w_hat_norm) / w_hat_norm), final_angle=float(angles[-1]),

@@ -50,6 +50,26 @@ DL_DYHAT_1j = sp.Mul(2, sp.Add(_y_hat[s.j], -_y[s.j], evaluate=False), evaluate=
 SGD_STEP = add(s.theta, neg(mm(s.eta, s.grad_theta)))
 
 
+def _torch_jacobians(theta, x, y, t) -> dict[str, np.ndarray]:
+    """The Jacobians of one point by torch.autograd.functional.jacobian, numerator layout
+    (row = output, column = input); ``t`` holds the layer outputs z1, z2, z3, y_hat."""
+    import torch
+    from torch.autograd.functional import jacobian
+
+    from hw1 import reference
+
+    at = {k: torch.from_numpy(v) for k, v in t.items()}
+    jac = {
+        "dl_dyhat": jacobian(lambda yh: ((yh - y) ** 2).sum(), at["y_hat"])[None],
+        "dyhat_dz3": jacobian(reference.activation(G), at["z3"]),
+        "dz2_dz1": jacobian(reference.activation(F), at["z1"]),
+        "dz3_db2": jacobian(lambda b: theta["W2"] @ at["z2"] + b, theta["b2"]),
+        "dz3_dz2": jacobian(lambda z: theta["W2"] @ z + theta["b2"], at["z2"]),
+        "dz1_db1": jacobian(lambda b: theta["W1"] @ x + b, theta["b1"]),
+    }
+    return {k: v.numpy() for k, v in jac.items()}
+
+
 @cache
 def points() -> tuple[dict, ...]:
     """Seeded numeric points: every symbol's value, and the references to check against.
@@ -58,7 +78,6 @@ def points() -> tuple[dict, ...]:
     Jacobians fed into the backward formulas come from torch.autograd.functional.jacobian,
     not from hw1, so the formulas are checked against torch alone as well as against hw1."""
     import torch
-    from torch.autograd.functional import jacobian
 
     from hw1 import reference
     from hw1.gradcheck import draw_problem
@@ -72,16 +91,7 @@ def points() -> tuple[dict, ...]:
         theta = reference.as_tensors(params)
         xt, yt = torch.from_numpy(x[0]), torch.from_numpy(y[0])
         t = {k: v[0].numpy() for k, v in reference.layers(theta, xt[None], F, G).items()}
-        f, g = reference.activation(F), reference.activation(G)
-        jac = {   # numerator layout: row = output, column = input
-            "dl_dyhat": jacobian(lambda yh: ((yh - yt) ** 2).sum(), torch.from_numpy(t["y_hat"]))[None],
-            "dyhat_dz3": jacobian(g, torch.from_numpy(t["z3"])),
-            "dz2_dz1": jacobian(f, torch.from_numpy(t["z1"])),
-            "dz3_db2": jacobian(lambda b: theta["W2"] @ torch.from_numpy(t["z2"]) + b, theta["b2"]),
-            "dz3_dz2": jacobian(lambda z: theta["W2"] @ z + theta["b2"], torch.from_numpy(t["z2"])),
-            "dz1_db1": jacobian(lambda b: theta["W1"] @ xt + b, theta["b1"]),
-        }
-        jac = {k: v.numpy() for k, v in jac.items()}
+        jac = _torch_jacobians(theta, xt, yt, t)
         cache_ = net.forward(x[0])
         hw1_grads = net.backward(cache_, y[0], LOSS)
         auto = reference.autograd_gradients(params, x, y, F, G, LOSS)

@@ -293,7 +293,7 @@ def shape_problem(expr) -> str | None:
     for node in sp.preorder_traversal(expr):
         if isinstance(node, sp.MatMul):
             mats = [a for a in node.args if getattr(a, "is_Matrix", False)]
-            for left, right in zip(mats, mats[1:]):
+            for left, right in zip(mats, mats[1:], strict=False):
                 if left.shape[1] != right.shape[0]:
                     return (f"cannot multiply ({left.shape[0]} x {left.shape[1]}) by "
                             f"({right.shape[0]} x {right.shape[1]}) in {latex(node)}")
