@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hw1._validate import describe, float_array, positive_int
+from hw1._validate import choice, describe, float_array, positive_int
 
 # Soudry et al.'s Figure 1: two support vectors per class; w_hat = (1/2, 1/2), margin 1.
 FIGURE1_SUPPORT = np.array([[0.5, 1.5], [1.5, 0.5]])
@@ -71,9 +71,10 @@ def _positive(name: str, value) -> float:
 def _checkpoints(checkpoints, steps: int) -> np.ndarray:
     """Sorted unique int64 step counts, each in [0, steps]."""
     try:
-        t = np.asarray(list(checkpoints) if not isinstance(checkpoints, np.ndarray) else checkpoints)
+        t = np.asarray(checkpoints if isinstance(checkpoints, np.ndarray) else list(checkpoints))
     except TypeError:
-        raise ValueError(f"checkpoints must be an iterable of step counts, got {describe(checkpoints)}") from None
+        got = describe(checkpoints)
+        raise ValueError(f"checkpoints must be an iterable of step counts, got {got}") from None
     if t.ndim != 1 or t.size == 0:
         raise ValueError(f"checkpoints must be a non-empty 1-D list of step counts, got shape {t.shape}")
     if t.dtype.kind == "f" and np.all(np.isfinite(t)) and np.all(t == np.round(t)):
@@ -108,13 +109,16 @@ def loss(w, X, y) -> float:
 def _on_ray(c, w, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = margins(w, X, y)
     c = _finite("c", c)
-    return c, m, c[..., None] * m                # margins of c w: c m_i, shape c.shape + (n,)
+    with np.errstate(over="ignore"):             # c m_i = +-inf only past 1e308: L's limit is right
+        cm = c[..., None] * m                    # margins of c w: c m_i, shape c.shape + (n,)
+    return c, m, cm
 
 
 def loss_along_ray(c, w, X, y):
     """L(c w) for every entry of c (any shape; a scalar c gives a float)."""
     c, _, cm = _on_ray(c, w, X, y)
-    value = np.sum(np.logaddexp(0.0, -cm), axis=-1)   # sum_i log(1 + e^{-c m_i})
+    with np.errstate(over="ignore"):                  # a sum beyond 1.8e308 is inf, as it should be
+        value = np.sum(np.logaddexp(0.0, -cm), axis=-1)   # sum_i log(1 + e^{-c m_i})
     return float(value) if c.ndim == 0 else value
 
 
@@ -180,8 +184,6 @@ def max_margin(X, y, *, method: str = "primal") -> np.ndarray:
 
     ``method="primal"`` solves that QP with SLSQP and polishes on the active set;
     ``method="dual"`` is :func:`max_margin_dual`.  Raises ValueError for non-separable data."""
-    from hw1._validate import choice
-
     if choice("method", method, ("primal", "dual")) == "dual":
         return max_margin_dual(X, y)
     X, y = _data(X, y)
@@ -225,9 +227,11 @@ def _has_recession_direction(Z: np.ndarray) -> bool:
 
 
 def minimizer(X, y) -> np.ndarray:
-    """The finite minimiser of L on non-separable data (Newton's method via scipy's trust-exact,
-    to a gradient below 1e-10).  Raises ValueError if the data are separable, or weakly separable
-    (some w has every margin >= 0, one > 0), because then L has no minimiser."""
+    """The finite minimiser of L on non-separable data: scipy's trust-exact (Newton with a trust
+    region) from w = 0, then plain Newton steps while they shrink the gradient.
+
+    Raises ValueError if the data are separable, or weakly separable (some w has every margin >= 0
+    and one > 0), because then L has no minimiser."""
     X, y = _data(X, y)
     Z = y[:, None] * X
     if is_separable(X, y):
@@ -244,9 +248,16 @@ def minimizer(X, y) -> np.ndarray:
 
     res = minimize(lambda w: loss(w, X, y), np.zeros(X.shape[1]), jac=lambda w: gradient(w, X, y),
                    hess=hess, method="trust-exact", options={"gtol": 1e-10})
-    if not np.max(np.abs(gradient(res.x, X, y))) <= 1e-8:
-        raise RuntimeError(f"minimizer did not converge: {res.message}")
-    return res.x
+    w, g = res.x, gradient(res.x, X, y)
+    for _ in range(5):
+        w_new = w - np.linalg.solve(hess(w), g)              # Newton: w <- w - H^-1 grad L
+        g_new = gradient(w_new, X, y)
+        if not np.linalg.norm(g_new) < np.linalg.norm(g):
+            break
+        w, g = w_new, g_new
+    if not np.linalg.norm(g) <= 1e-8 * np.sum(np.linalg.norm(X, axis=1)):
+        raise RuntimeError(f"minimizer did not converge: |grad L| = {np.linalg.norm(g):.2e}, {res.message}")
+    return w
 
 
 # -- datasets -----------------------------------------------------------------------------------
@@ -277,6 +288,7 @@ def separable_data(seed: int = 0, n: int = 40, *, gap: float = 0.5) -> tuple[np.
     """n 2-D points, two Gaussian clouds around +-(2, 1), kept only where y_i u^T x_i >= gap for
     the unit direction u = (2, 1)/sqrt(5): separable through the origin with margin >= gap."""
     n = positive_int("n", n)
+    gap = _positive("gap", gap)
     rng = np.random.default_rng(seed)
     u = np.array([2.0, 1.0]) / np.sqrt(5.0)
     X, y = np.empty((0, 2)), np.empty(0)
@@ -370,11 +382,13 @@ def gradient_descent(X, y, *, steps: int, lr: float, checkpoints) -> tuple[np.nd
 def _gradient_descent_numpy(X, y, *, steps: int, lr: float, checkpoints) -> tuple[np.ndarray, np.ndarray]:
     """The same loop in plain numpy (slow: ~20 us a step), the reference for gradient_descent."""
     Z, steps, lr, t = _gd_inputs(X, y, steps, lr, checkpoints)
+    keep = set(t.tolist())
     w = np.zeros(Z.shape[1])
-    W = [w.copy()] if t[0] == 0 else []
+    W = [w.copy()] if 0 in keep else []
     for step in range(1, steps + 1):
-        w = w - lr * (-(Z.T @ _sigmoid(-(Z @ w))))           # w <- w - lr grad L(w)
-        if step in t:
+        grad = -(Z.T @ _sigmoid(-(Z @ w)))                   # grad L(w) = -sum_i z_i sigma(-z_i^T w)
+        w = w - lr * grad                                    # w <- w - lr grad L(w)
+        if step in keep:
             W.append(w.copy())
     return t, np.array(W)
 
@@ -404,7 +418,7 @@ class ImplicitBias:
     """The quantities of the implicit-bias experiment (GD from w = 0 with lr = 1/sigma_max(X))."""
 
     lr: float                      # 1 / sigma_max(X), the largest singular value of X
-    lr_bound: float                # Soudry's sufficient step size bound 2 beta^-1 sigma_max^-2 = 8 / sigma_max^2
+    lr_bound: float                # Soudry's sufficient bound 2 beta^-1 sigma_max^-2 = 8 / sigma_max^2
     w_hat: np.ndarray              # the hard-margin SVM direction (max_margin)
     w_hat_norm: float              # ||w_hat||
     t: np.ndarray                  # the checkpoints (step counts)
@@ -426,11 +440,14 @@ class ImplicitBias:
 def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
                   fit_window: tuple[int, int] = (10**4, 10**6)) -> ImplicitBias:
     """Run gradient descent from w = 0 with lr = 1/sigma_max(X) for ``steps`` steps and measure
-    Soudry et al.'s predictions.  ``checkpoints`` defaults to log_checkpoints(steps) (~200)."""
+    Soudry et al.'s predictions.  ``checkpoints`` defaults to log_checkpoints(steps) (175 unique
+    step counts for 10^6).  Note lr = 1/sigma_max is below the theorem's sufficient bound
+    8/sigma_max^2 only when sigma_max(X) < 8; ``lr_bound`` records it (the paper-like Figure-1 data
+    have sigma_max = 12.8, so there GD runs outside the theorem's hypothesis, and still converges)."""
     X, y = _data(X, y)
     steps = positive_int("steps", steps)
     t = log_checkpoints(steps) if checkpoints is None else _checkpoints(checkpoints, steps)
-    lo, hi = fit_window
+    lo, hi = (positive_int(f"fit_window[{k}]", v) for k, v in enumerate(fit_window))
     fit = (t >= lo) & (t <= hi)
     if fit.sum() < 2:
         raise ValueError(f"fit_window {fit_window} must contain at least 2 checkpoints, got {int(fit.sum())}")
@@ -442,13 +459,14 @@ def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
     slope, intercept = np.polyfit(log_t[fit], norms[fit], 1)  # ||w_t|| ~ slope log t + intercept
     angles = np.full(t.size, np.nan)                          # undefined at w = 0 (t = 0)
     angles[norms > 0] = angle(W[norms > 0], w_hat)
-    losses = np.array([loss(w, X, y) for w in W])
+    losses = np.sum(np.logaddexp(0.0, -(W @ (y[:, None] * X).T)), axis=1)   # L(w_t), every row
     late = angles[t >= 100]
     w_hat_norm = float(np.linalg.norm(w_hat))
     return ImplicitBias(
-        lr=float(lr), lr_bound=8.0 * float(lr) ** 2, w_hat=w_hat, w_hat_norm=w_hat_norm, t=t, W=W, norms=norms, angles=angles,
-        losses=losses, residuals=np.linalg.norm(W - np.outer(log_t, w_hat), axis=1),
-        fit_window=(int(lo), int(hi)), slope=float(slope), intercept=float(intercept),
+        lr=float(lr), lr_bound=8.0 * float(lr) ** 2, w_hat=w_hat, w_hat_norm=w_hat_norm,
+        t=t, W=W, norms=norms, angles=angles, losses=losses,
+        residuals=np.linalg.norm(W - np.outer(log_t, w_hat), axis=1),
+        fit_window=(lo, hi), slope=float(slope), intercept=float(intercept),
         slope_rel_diff=float((slope - w_hat_norm) / w_hat_norm), final_angle=float(angles[-1]),
         final_t_loss=float(t[-1] * losses[-1]), predicted_t_loss=w_hat_norm**2 / float(lr),
         angle_monotone_after_100=bool(late.size >= 2 and np.all(np.diff(late) < 0)),

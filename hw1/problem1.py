@@ -14,12 +14,12 @@ import numpy as np
 import sympy as sp
 
 from hw1 import symbolic as s
-from hw1.claims import Claim, ElementClaim
+from hw1.claims import POINTS, Claim, ElementClaim
 from hw1.symbolic import T, add, mm, neg
 
 F, G, LOSS = "5relu", "identity", "mse"
 SIZES = {"n": 3, "d": 4, "K": 2}       # distinct sizes, so a missing transpose cannot pass
-SEEDS = range(8)
+SEEDS = range(POINTS)
 
 # -- part 2: the forward pass, in terms of x, W1, b1, W2, b2 only -------------------------------
 Z1 = add(mm(s.W1, s.x), s.b1)                        # Linear1
@@ -179,20 +179,3 @@ def draft_claims() -> list[Claim]:
         _claim("draft.backward.dW1", s.dW1, mm(s.dl_dyhat, s.dyhat_dz3, s.W2, s.dz2_dz1, s.x),
                _ref("dW1", *both)),
     ]
-
-
-def training_run(*, n: int = 4, d: int = 16, K: int = 2, batch: int = 32, lr: float = 0.01,
-                 steps: int = 200, seed: int = 0) -> dict:
-    """Part 1's experiment: SGD on one seeded synthetic batch (targets from a random 'teacher'
-    network plus noise).  Returns the loss history, JSON-ready."""
-    from hw1.net import TwoLayerNet
-    from hw1.train import train_sgd
-
-    rng = np.random.default_rng(seed)
-    teacher = TwoLayerNet(n, d, K, F, G, seed=seed + 1000)
-    x = rng.normal(size=(batch, n))
-    y = teacher.forward(x).y_hat + 0.1 * rng.normal(size=(batch, K))
-    student = TwoLayerNet(n, d, K, F, G, seed=seed)
-    result = train_sgd(student.params, x, y, f=F, g=G, loss=LOSS, lr=lr, steps=steps)
-    return {"n": n, "d": d, "K": K, "batch": batch, "lr": lr, "steps": steps, "seed": seed,
-            "losses": result.losses.tolist()}

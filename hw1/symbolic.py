@@ -111,7 +111,7 @@ class ReLU(MatrixExpr):
         return sp.Max(0, self.arg._entry(i, j, **kwargs))
 
     def _latex(self, printer):
-        return r"\operatorname{ReLU}\!\left(%s\right)" % printer._print(self.arg)
+        return r"\operatorname{ReLU}(%s)" % printer._print(self.arg)
 
     def _numpycode(self, printer):
         return "%s(0.0, %s)" % (printer._module_format("numpy.maximum"), printer._print(self.arg))
@@ -135,7 +135,7 @@ class Step(MatrixExpr):
         return sp.Heaviside(self.arg._entry(i, j, **kwargs), 0)
 
     def _latex(self, printer):
-        return r"\mathbb{1}\!\left[%s > \mathbf{0}\right]" % printer._print(self.arg)
+        return r"\mathbf{1}[%s > \mathbf{0}]" % printer._print(self.arg)
 
     def _numpycode(self, printer):
         return "(%s > 0).astype(float)" % printer._print(self.arg)
@@ -159,7 +159,7 @@ class Diag(MatrixExpr):
         return sp.KroneckerDelta(i, j) * self.arg._entry(i, 0, **kwargs)
 
     def _latex(self, printer):
-        return r"\operatorname{diag}\!\left(%s\right)" % printer._print(self.arg)
+        return r"\operatorname{diag}(%s)" % printer._print(self.arg)
 
     def _numpycode(self, printer):
         return "%s((%s).ravel())" % (printer._module_format("numpy.diag"), printer._print(self.arg))
@@ -213,7 +213,7 @@ class DocLatexPrinter(LatexPrinter):
         return r"\mathbf{I}_{%s}" % self._print(expr.rows)
 
     def _print_Heaviside(self, expr):
-        return r"\mathbb{1}\!\left[%s > 0\right]" % self._print(expr.args[0])
+        return r"\mathbf{1}[%s > 0]" % self._print(expr.args[0])
 
     def _print_KroneckerDelta(self, expr, exp=None):
         i, j = expr.args

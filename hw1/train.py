@@ -18,34 +18,40 @@ class TrainResult:
     params: dict[str, np.ndarray]  # the parameters after the last step
 
 
-def train_sgd(params: dict, x, y, *, f: str = "5relu", g: str = "identity", loss: str = "mse",
-              lr: float = 0.01, steps: int = 100) -> TrainResult:
-    """Train on the batch (x, y) for ``steps`` steps of ``torch.optim.SGD`` with learning rate lr."""
+def train_sgd(params: dict, x, y, *, f: str = "5relu", g: str = "identity",
+              loss: str = "mse", lr: float = 0.01, steps: int = 100) -> TrainResult:
+    """Train on the batch (x, y) for ``steps`` steps of torch.optim.SGD (rate lr)."""
     import torch
 
     from hw1 import reference
 
     net = TwoLayerNet.from_params(params, f, g)   # checks the shapes of params
-    x = float_array("x", x, shapes=[(None, net.n)], expected=f"a batch of shape (B, {net.n})")
-    y = float_array("y", y, shapes=[(x.shape[0], net.K)], expected=f"({x.shape[0]}, {net.K})")
+    x, y = _batch(net, x, y)
     losses.get(loss, g)
     steps = positive_int("steps", steps)
     if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {describe(lr)}")
     x, y = torch.from_numpy(x), torch.from_numpy(y)
 
-    # set-up: leaf tensors whose gradients PyTorch tracks, and the optimizer that updates them
+    # set-up: leaf tensors whose gradients PyTorch tracks, and the optimizer
     theta = reference.as_tensors(net.params, requires_grad=True)
     optimizer = torch.optim.SGD(theta.values(), lr=lr)
     history = []
     for _ in range(steps):
-        z3, y_hat = reference.forward(theta, x, f, g)   # (1) forward: y_hat = model(x)
+        z3, y_hat = reference.forward(theta, x, f, g)    # (1) forward: y_hat = model(x)
         ell = reference.output_loss(z3, y_hat, y, loss)  # (2) loss: l(y_hat, y)
-        optimizer.zero_grad()                            # (3) zero the accumulated gradients
-        ell.backward()                                   # (4) backward: theta.grad = grad l
-        optimizer.step()                                 # (5) step: theta <- theta - lr * grad l
+        optimizer.zero_grad()                            # (3) zero the gradients
+        ell.backward()                                   # (4) backward: grad l
+        optimizer.step()                                 # (5) step: theta -= lr * grad l
         history.append(ell.item())
-    return TrainResult(np.array(history), {k: t.detach().numpy().copy() for k, t in theta.items()})
+    final = {k: t.detach().numpy().copy() for k, t in theta.items()}
+    return TrainResult(np.array(history), final)
+
+
+def _batch(net: TwoLayerNet, x, y) -> tuple[np.ndarray, np.ndarray]:
+    x = float_array("x", x, shapes=[(None, net.n)], expected=f"a batch of shape (B, {net.n})")
+    y = float_array("y", y, shapes=[(x.shape[0], net.K)], expected=f"({x.shape[0]}, {net.K})")
+    return x, y
 
 
 def sgd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
@@ -54,3 +60,22 @@ def sgd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
         raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
     return {k: np.asarray(params[k]) - lr * np.asarray(grads[k]) for k in params}
 
+
+def training_run(*, n: int = 4, d: int = 16, K: int = 2, batch: int = 32, lr: float = 0.01,
+                 steps: int = 200, seed: int = 0) -> dict:
+    """Problem 1, part 1: SGD on one seeded synthetic batch (targets from a random 'teacher'
+    network plus noise).  Returns the loss history, JSON-ready."""
+    rng = np.random.default_rng(seed)
+    teacher = TwoLayerNet(n, d, K, "5relu", "identity", seed=seed + 1000)
+    x = rng.normal(size=(batch, n))
+    y = teacher.forward(x).y_hat + 0.1 * rng.normal(size=(batch, K))
+    student = TwoLayerNet(n, d, K, "5relu", "identity", seed=seed)
+    result = train_sgd(student.params, x, y, f="5relu", g="identity", loss="mse", lr=lr,
+                       steps=steps)
+    return {"n": n, "d": d, "K": K, "batch": batch, "lr": lr, "steps": steps, "seed": seed,
+            "losses": result.losses.tolist()}
+
+
+def training_data(ctx) -> dict:
+    """Producer of the ``p1-training`` artifact (see hw1.document)."""
+    return training_run(**ctx.params)

@@ -1,0 +1,121 @@
+"""What a generated artifact depends on, found without importing anything.
+
+The source of a producer's module and, transitively, of every hw1 module it imports (read
+with ``ast``, so lazy imports inside functions count too), plus the versions of the
+third-party libraries those modules import.  Only the standard library is used here, so a
+no-op build never loads numpy, torch, sympy or matplotlib.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import sys
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from hw1 import paths
+
+# import name -> distribution name, where they differ
+DISTRIBUTIONS = {"pylatex": "PyLaTeX", "yaml": "PyYAML", "PIL": "pillow"}
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    return sha256_bytes(path.read_bytes())
+
+
+def module_path(name: str) -> Path | None:
+    """The source file of hw1 module ``name`` (``hw1.x.y``), or None if there is none."""
+    parts = name.split(".")
+    if parts[0] != "hw1":
+        return None
+    base = paths.ROOT.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> tuple[set[str], set[str]]:
+    """(hw1 modules, top-level third-party names) imported anywhere in ``tree``."""
+    ours, theirs = set(), set()
+
+    def add(name: str) -> None:
+        top = name.split(".")[0]
+        if top == "hw1":
+            parts = name.split(".")
+            for k in range(1, len(parts) + 1):   # importing hw1.a.b runs hw1 and hw1.a too
+                if module_path(".".join(parts[:k])):
+                    ours.add(".".join(parts[:k]))
+        elif top not in sys.stdlib_module_names and top != "__future__":
+            theirs.add(top)
+
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                add(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:   # relative import
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            add(source)
+            for alias in node.names:   # from hw1 import net: net may be a module
+                if module_path(f"{source}.{alias.name}"):
+                    add(f"{source}.{alias.name}")
+    return ours, theirs
+
+
+@cache
+def _scan(path: Path, module: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    source = path.read_bytes()
+    tree = ast.parse(source, filename=str(path))
+    ours, theirs = _imports(tree, module, path.name == "__init__.py")
+    return sha256_bytes(source), frozenset(ours), frozenset(theirs)
+
+
+def closure(module: str) -> dict[str, str]:
+    """{relative source path: sha256} of ``module`` and every hw1 module it reaches."""
+    seen: dict[str, str] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = module_path(name)
+        if path is None:
+            raise ValueError(f"no source file for module {name!r}")
+        rel = path.relative_to(paths.ROOT).as_posix()
+        if rel in seen:
+            continue
+        digest, ours, _ = _scan(path, name)
+        seen[rel] = digest
+        todo += sorted(ours)
+    return dict(sorted(seen.items()))
+
+
+def libraries(module: str) -> dict[str, str]:
+    """{distribution: version} of the third-party packages imported by ``module``'s closure."""
+    names: set[str] = set()
+    for rel in closure(module):
+        name = rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        names |= _scan(paths.ROOT / rel, name)[2]
+    versions = {}
+    for name in sorted(names):
+        dist = DISTRIBUTIONS.get(name, name)
+        versions[dist] = _version(dist)
+    return versions
+
+
+@cache
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"

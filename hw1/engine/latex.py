@@ -1,0 +1,152 @@
+"""Running TeX: latexmk without shell escape, reproducible output, readable errors.
+
+- TeX never runs shell commands: pdflatex gets ``-no-shell-escape`` and rc files are ignored
+  (``-norc``), so no latexmkrc can turn it back on; a log that says otherwise fails the build.
+- Reproducible PDFs: SOURCE_DATE_EPOCH (default: the last commit's time) with
+  FORCE_SOURCE_DATE=1, and the preamble's \\pdftrailerid{} and \\pdfsuppressptexinfo.
+- Errors: the first error of the log, as ``file:line: message``, the offending source line,
+  and the path of the full log — at most about ten lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from hw1 import paths
+
+PDFLATEX = ("pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error "
+            "-file-line-error -recorder %O %S")
+
+
+def texinputs() -> str:
+    """Where TeX looks for \\input files and figures: doc/, the generated fragments, the
+    figures; relative to the project root, so no absolute path reaches the PDF or the log."""
+    rel = [p.relative_to(paths.ROOT).as_posix() for p in (paths.DOC, paths.GENERATED, paths.FIGURES)]
+    return os.pathsep.join([*rel, ""])   # the trailing empty entry keeps TeX's own search path
+
+
+def command() -> list[str]:
+    return ["latexmk", "-norc", "-pdf", f"-pdflatex={PDFLATEX}",
+            f"-outdir={paths.TEX_OUT.relative_to(paths.ROOT).as_posix()}",
+            paths.MAIN_TEX.relative_to(paths.ROOT).as_posix()]
+
+
+def source_date_epoch() -> str:
+    """SOURCE_DATE_EPOCH from the environment, else the last commit's time, else ''."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=paths.ROOT, capture_output=True,
+                             text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def environment(epoch: str) -> dict[str, str]:
+    # long log lines unwrapped, so file:line: messages and paths survive intact
+    env = dict(os.environ, TEXINPUTS=texinputs(), max_print_line="10000", error_line="254",
+               half_error_line="238")
+    if epoch:
+        env.update(SOURCE_DATE_EPOCH=epoch, FORCE_SOURCE_DATE="1")
+    return env
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    overfull: int          # overfull boxes wider than 1 pt
+    overfull_small: int    # overfull boxes of at most 1 pt (reported, not counted as defects)
+    underfull: int         # underfull boxes with badness above 1000
+    undefined_refs: int
+    undefined_cites: int
+    missing_chars: int
+    shell_escape: bool     # the log says \write18 was enabled (must never happen)
+
+    def line(self) -> str:
+        return (f"log: {self.overfull} overfull boxes > 1pt, {self.underfull} underfull, "
+                f"{self.undefined_refs} undefined references, {self.undefined_cites} undefined "
+                f"citations, {self.missing_chars} missing characters")
+
+    @property
+    def clean(self) -> bool:
+        return not (self.overfull or self.underfull or self.undefined_refs or self.undefined_cites
+                    or self.missing_chars)
+
+
+def summarize(log: str) -> LogSummary:
+    overfull = [float(m) for m in re.findall(r"^Overfull \\[hv]box \(([\d.]+)pt too", log, re.M)]
+    return LogSummary(
+        overfull=sum(1 for w in overfull if w > 1.0),
+        overfull_small=sum(1 for w in overfull if w <= 1.0),
+        underfull=len(re.findall(r"^Underfull \\[hv]box \(badness (\d+)\)", log, re.M)),
+        undefined_refs=len(re.findall(r"LaTeX Warning: Reference `[^']*' on page", log)),
+        undefined_cites=len(re.findall(r"LaTeX Warning: Citation `[^']*' on page", log)),
+        missing_chars=len(re.findall(r"^Missing character: There is no", log, re.M)),
+        shell_escape=bool(re.search(r"^\s*(restricted )?\\write18 enabled", log, re.M)),
+    )
+
+
+def _source_line(path: Path, lineno: int) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[lineno - 1].strip()
+    except (OSError, IndexError):
+        return ""
+
+
+def explain_error(log: str, producers: dict[str, str]) -> str:
+    """A short, actionable account of the first TeX error in ``log``.  ``producers`` maps a
+    generated file (relative path) to the hw1 function that wrote it."""
+    log_rel = (paths.TEX_OUT / "hw1.log").relative_to(paths.ROOT)
+    match = re.search(r"^(\S[^\n:]*\.(?:tex|sty|cls|py)):(\d+): (.*)$", log, re.M)
+    if not match:
+        bang = re.search(r"^! (.*)$", log, re.M)
+        what = bang.group(1) if bang else "TeX stopped without a file:line error"
+        return f"LaTeX failed: {what}\n  full log: {log_rel}"
+    file, lineno, message = match.group(1), int(match.group(2)), match.group(3).strip()
+    path = Path(file) if Path(file).is_absolute() else paths.ROOT / file.removeprefix("./")
+    try:
+        shown = path.resolve().relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        shown = file
+    # TeX's own context: the "l.<n> ..." line shows where on the line it stopped
+    context = re.search(rf"^l\.{lineno} (.*)$", log[match.end():], re.M)
+    lines = [f"{shown}:{lineno}: {message}"]
+    source = _source_line(path, lineno)
+    if source:
+        lines.append(f"  {lineno} | {source[:160]}")
+    if context and context.group(1).strip():
+        lines.append(f"  TeX stopped after: {context.group(1).strip()[-80:]}")
+    if shown in producers:
+        lines.append(f"  {shown} is generated by {producers[shown]}: fix the code that writes it")
+    lines.append(f"  full log: {log_rel}")
+    return "\n".join(lines)
+
+
+class LatexError(Exception):
+    pass
+
+
+def compile_pdf(epoch: str, producers: dict[str, str]) -> tuple[Path, LogSummary, int]:
+    """Run latexmk; return (the PDF it made, its log summary, number of pdflatex passes)."""
+    if shutil.which("latexmk") is None:
+        raise LatexError("latexmk is not installed: run `invoke setup` (it installs the TeX toolchain)")
+    paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(command(), cwd=paths.ROOT, env=environment(epoch), capture_output=True,
+                         text=True, errors="replace", check=False)
+    log_path = paths.TEX_OUT / "hw1.log"
+    log = log_path.read_text(encoding="latin-1") if log_path.is_file() else ""
+    passes = len(re.findall(r"^Run number \d+ of rule '(?:pdf)?latex'", out.stdout + out.stderr, re.M))
+    if out.returncode != 0:
+        if not log:
+            tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-8:])
+            raise LatexError(f"latexmk failed before TeX wrote a log:\n{tail}")
+        raise LatexError(explain_error(log, producers))
+    summary = summarize(log)
+    if summary.shell_escape:
+        raise LatexError(f"the TeX log says \\write18 was enabled; refusing the PDF (see {log_path})")
+    return paths.TEX_OUT / "hw1.pdf", summary, passes

@@ -1,0 +1,233 @@
+"""Content-addressed artifacts: compute only what changed, never trust a half-written file.
+
+Each artifact records a key: the hash of everything its output depends on (its producer's
+source and the hw1 modules that reaches, its parameters, the versions of the libraries those
+modules import, and the content of its input artifacts).  A build reruns an artifact only
+when the key changes or an output is missing or does not match its recorded hash.  Hashes of
+content, never mtimes: a checkout or a ``touch`` reruns nothing.
+
+Outputs are written to temporary files and renamed into place; the manifest (one JSON file,
+itself replaced atomically) is updated only after all of an artifact's outputs are in place.
+An interrupted build therefore leaves at worst orphaned temporary files, which are removed,
+and outputs the manifest does not vouch for, which are rebuilt.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hw1 import paths
+from hw1.engine import deps
+
+MANIFEST = paths.CACHE / "manifest.json"
+DATA = paths.CACHE / "data"
+FORMAT = 1   # bump to invalidate every cache entry
+
+
+class BuildError(Exception):
+    """A build step failed; the message says what and where, for a person to act on."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One generated thing.  ``producer`` is "module:function", called with a Context.
+
+    A *data* artifact (``data=True``) has a producer that returns a JSON-ready dict, stored as
+    build/cache/data/<name>.json; other producers write their ``outputs`` (paths relative to
+    the project root) through ``ctx.out(path)``."""
+
+    name: str
+    producer: str
+    outputs: tuple[str, ...] = ()
+    params: dict = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()
+    data: bool = False
+
+    @property
+    def module(self) -> str:
+        return self.producer.partition(":")[0]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        if self.data:
+            return ((DATA / f"{self.name}.json").relative_to(paths.ROOT).as_posix(),)
+        return self.outputs
+
+
+class Context:
+    """What a producer sees: its parameters, its inputs' data, and where to write."""
+
+    def __init__(self, artifact: Artifact, manifest: Manifest):
+        self.artifact = artifact
+        self.params = dict(artifact.params)
+        self._manifest = manifest
+        self._temps: dict[str, Path] = {}
+
+    def out(self, rel: str) -> Path:
+        if rel not in self.artifact.files:
+            raise BuildError(f"{self.artifact.producer} wrote {rel}, which artifact "
+                             f"{self.artifact.name!r} does not declare as an output")
+        final = paths.ROOT / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+        self._temps[rel] = temp
+        return temp
+
+    def data(self, name: str) -> dict:
+        if name not in self.artifact.inputs:
+            raise BuildError(f"artifact {self.artifact.name!r} reads {name!r} without declaring it")
+        path = DATA / f"{name}.json"
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+class Manifest:
+    """The JSON record of what was built from what."""
+
+    def __init__(self, path: Path = MANIFEST):
+        self.path = path
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):   # missing or corrupted: trust nothing, rebuild
+            loaded = {}
+        if loaded.get("format") != FORMAT:
+            loaded = {}
+        self.artifacts: dict = loaded.get("artifacts", {})
+        self.tex: dict = loaded.get("tex", {})
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        payload = {"format": FORMAT, "artifacts": self.artifacts, "tex": self.tex}
+        temp.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(temp, self.path)
+
+
+def components(artifact: Artifact, manifest: Manifest) -> dict:
+    """Everything the artifact's content depends on (the key is the hash of this)."""
+    return {
+        "producer": artifact.producer,
+        "params": artifact.params,
+        "sources": deps.closure(artifact.module),
+        "libraries": deps.libraries(artifact.module),
+        "inputs": {name: manifest.artifacts.get(name, {}).get("outputs", {}) for name in artifact.inputs},
+    }
+
+
+def key_of(parts: dict) -> str:
+    return deps.sha256_bytes(json.dumps(parts, sort_keys=True).encode())
+
+
+def why_stale(artifact: Artifact, parts: dict, manifest: Manifest) -> str | None:
+    """None if the recorded outputs can be reused, else the reason they cannot."""
+    entry = manifest.artifacts.get(artifact.name)
+    if entry is None:
+        return "never built"
+    if entry.get("key") != key_of(parts):
+        old = entry.get("components", {})
+        changed = [f"{rel} changed" for rel, h in parts["sources"].items()
+                   if old.get("sources", {}).get(rel) != h]
+        changed += [f"{lib} {old.get('libraries', {}).get(lib)} -> {v}"
+                    for lib, v in parts["libraries"].items() if old.get("libraries", {}).get(lib) != v]
+        changed += [f"input {name} changed" for name, h in parts["inputs"].items()
+                    if old.get("inputs", {}).get(name) != h]
+        if parts["params"] != old.get("params"):
+            changed.append("parameters changed")
+        if parts["producer"] != old.get("producer"):
+            changed.append("producer changed")
+        return ", ".join(changed) or "dependencies changed"
+    for rel, digest in entry.get("outputs", {}).items():
+        path = paths.ROOT / rel
+        if not path.is_file():
+            return f"{rel} is missing"
+        if deps.sha256_file(path) != digest:
+            return f"{rel} does not match its recorded hash (edited or corrupted)"
+    return None
+
+
+def _producer(artifact: Artifact) -> Callable:
+    module, _, function = artifact.producer.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _where(exc: BaseException) -> str:
+    """file:line of the innermost frame inside the project, for an error message."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if Path(f.filename).resolve().is_relative_to(paths.ROOT)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" at {Path(f.filename).resolve().relative_to(paths.ROOT)}:{f.lineno}"
+
+
+def produce(artifact: Artifact, parts: dict, manifest: Manifest) -> float:
+    """Run the producer, move its outputs into place, record them.  Returns seconds taken."""
+    start = time.perf_counter()
+    ctx = Context(artifact, manifest)
+    try:
+        result = _producer(artifact)(ctx)
+        if artifact.data:
+            if not isinstance(result, dict):
+                raise BuildError(f"{artifact.producer} must return a dict, returned {type(result).__name__}")
+            ctx.out(artifact.files[0]).write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+        missing = [rel for rel in artifact.files if rel not in ctx._temps or not ctx._temps[rel].is_file()]
+        if missing:
+            raise BuildError(f"{artifact.producer} did not write {', '.join(missing)}")
+        for rel, temp in ctx._temps.items():
+            os.replace(temp, paths.ROOT / rel)
+    except BaseException as exc:
+        for temp in ctx._temps.values():
+            temp.unlink(missing_ok=True)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        if isinstance(exc, BuildError):
+            raise BuildError(f"computing {artifact.name} ({artifact.producer}) failed: {exc}") from exc
+        raise BuildError(f"computing {artifact.name} ({artifact.producer}) failed{_where(exc)}: "
+                         f"{type(exc).__name__}: {exc}") from exc
+    seconds = time.perf_counter() - start
+    manifest.artifacts[artifact.name] = {
+        "key": key_of(parts),
+        "components": parts,
+        "outputs": {rel: deps.sha256_file(paths.ROOT / rel) for rel in artifact.files},
+        "seconds": round(seconds, 3),
+    }
+    manifest.save()
+    return seconds
+
+
+def remove_orphans() -> None:
+    """Temporary files left by an interrupted build (their names start with '.' and hold
+    '.tmp-'); no build ever trusts them, and here they go."""
+    for folder in (paths.GENERATED, paths.FIGURES, DATA, paths.CACHE):
+        if folder.is_dir():
+            for temp in folder.glob(".*.tmp-*"):
+                temp.unlink(missing_ok=True)
+
+
+def update(artifacts: list[Artifact], manifest: Manifest, *,
+           report: Callable[[str, str, str], None]) -> int:
+    """Bring every artifact up to date, in order.  ``report(name, verdict, detail)`` is told
+    of each one.  Returns the number rebuilt."""
+    names = {a.name for a in artifacts}
+    for a in artifacts:
+        unknown = [i for i in a.inputs if i not in names]
+        if unknown:
+            raise BuildError(f"artifact {a.name!r} reads unknown artifact(s) {unknown}")
+    rebuilt = 0
+    for artifact in artifacts:
+        parts = components(artifact, manifest)
+        reason = why_stale(artifact, parts, manifest)
+        if reason is None:
+            report(artifact.name, "reused", "sources, parameters, libraries and inputs unchanged")
+            continue
+        report(artifact.name, "building", reason)
+        seconds = produce(artifact, parts, manifest)
+        rebuilt += 1
+        report(artifact.name, "built", f"{seconds:.1f} s")
+    return rebuilt
