@@ -7,3 +7,7 @@ def claims():
 
 def draft_claims():
     return []
+
+
+def check_rows():
+    return iter(())

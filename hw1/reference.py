@@ -64,7 +64,7 @@ def autograd_gradients(params: dict, x, y, f: str, g: str, loss_name: str) -> di
 
 
 def finite_difference_gradients(params: dict, x, y, f: str, g: str, loss_name: str,
-                                eps: float = 1e-6) -> dict[str, np.ndarray]:
+                                eps: float) -> dict[str, np.ndarray]:
     """Central differences (l(p + eps) - l(p - eps)) / (2 eps), one parameter entry at a time."""
     theta = as_tensors(params)
     grads = {}

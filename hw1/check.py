@@ -1,0 +1,98 @@
+"""``invoke check``: run every numerical verification of the document's claims, print one
+table, and say whether all hold.  Nothing is cached here: every check is computed afresh."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Row:
+    claim: str
+    method: str
+    error: float          # max relative error (or the measured quantity)
+    tolerance: str
+    ok: bool
+
+
+def claim_rows() -> Iterator[Row]:
+    from hw1 import claims
+
+    for claim in claims.all_claims():
+        r = claim.verify()
+        yield Row(r.name, r.method if r.ok else f"{r.method}: {r.reason}"[:60], r.max_rel_err,
+                  f"<= {r.tol:.0e}", r.ok)
+
+
+def draft_rows() -> Iterator[Row]:
+    """The draft's wrong statements: each must be rejected by the same mechanism."""
+    from hw1 import claims
+
+    for claim in claims.draft_claims():
+        r = claim.verify()
+        yield Row(f"{r.name} (wrong)", "must be rejected" + (f": {r.reason[:40]}" if r.reason else ""),
+                  r.max_rel_err, f"> {r.tol:.0e}", not r.ok)
+
+
+def gradient_rows() -> Iterator[Row]:
+    from hw1 import problem3
+
+    table = problem3.gradient_table()
+    for row in table["rows"]:
+        name = f"grad f={row['f']} g={row['g']} {row['loss']}"
+        yield Row(name, f"vs autograd, {table['seeds']} seeds", max(row["autograd"].values()),
+                  f"<= {table['rtol_autograd']:.0e}", max(row["autograd"].values()) <= table["rtol_autograd"]
+                  and not row["problems"])
+        yield Row(name, "vs finite differences", max(row["fd"].values()),
+                  f"<= {table['rtol_fd']:.0e}", max(row["fd"].values()) <= table["rtol_fd"])
+
+
+# the sections of the table, in order; each yields rows
+SECTIONS: list[tuple[str, str]] = [
+    ("claims displayed in the PDF", "hw1.check:claim_rows"),
+    ("the draft's mistakes", "hw1.check:draft_rows"),
+    ("hand-written gradients (Problem 3)", "hw1.check:gradient_rows"),
+    ("Problem 2 (logistic loss, implicit bias)", "hw1.problem2:check_rows"),
+]
+
+
+def _load(spec: str) -> Callable[[], Iterator[Row]]:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run(*, strict: bool = False, echo: Callable[[str], None] = print) -> bool:
+    """Print the table and the completeness findings; True iff everything holds."""
+    from hw1 import completeness
+
+    widths = (44, 40, 11, 10)
+    header = f"{'claim':<{widths[0]}} {'method':<{widths[1]}} {'max rel err':>{widths[2]}} " \
+             f"{'tolerance':>{widths[3]}}  ok"
+    all_ok = True
+    echo(header)
+    echo("-" * len(header))
+    for title, spec in SECTIONS:
+        echo(f"# {title}")
+        try:
+            rows = list(_load(spec)())
+        except Exception as exc:   # a check that cannot run is a failed check, reported as such
+            echo(f"{spec} could not run: {type(exc).__name__}: {exc}")
+            all_ok = False
+            continue
+        for row in rows:
+            all_ok &= row.ok
+            echo(f"{row.claim:<{widths[0]}} {row.method:<{widths[1]}} {row.error:>{widths[2]}.2e} "
+                 f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
+    findings = completeness.scan()
+    echo(f"# completeness of the hand-written LaTeX ({'errors' if strict else 'warnings'})")
+    for finding in findings:
+        echo(f"{'error' if strict else 'warning'}: {finding}")
+    if not findings:
+        echo("no unfinished work found")
+    ok = all_ok and not (strict and findings)
+    echo("check: " + ("all claims hold" if all_ok else "SOME CLAIMS FAILED")
+         + (f"; {len(findings)} unfinished item(s)" if findings else "")
+         + ("" if ok or not all_ok else " (--strict)"))
+    return ok
