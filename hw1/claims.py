@@ -78,7 +78,11 @@ class Claim:
 
     @cached_property
     def _args(self) -> list:
-        return sorted(self.rhs.free_symbols, key=lambda s: s.name)
+        import sympy as sp
+
+        # the free symbols, less the entries x[i] of indexed vectors (their base is an argument)
+        free = [s for s in self.rhs.free_symbols if not isinstance(s, sp.Indexed)]
+        return sorted(free, key=lambda s: s.name)
 
     @cached_property
     def _fn(self):

@@ -63,3 +63,98 @@ def training_loss(ctx) -> None:
     ax.set_ylabel(r"batch loss $\ell(\boldsymbol{\theta}_t)$")
     ax.set_xlim(0, len(losses) - 1)
     save(fig, ctx.out("figures/p1-training-loss.pdf"))
+
+
+def loss_along_ray(ctx) -> None:
+    """Problem 2: L(c w) against c, separable (decreases to 0) and not (interior minimum)."""
+    data = ctx.data("p2-ray")
+    sep, non = data["separable"], data["non-separable"]
+    fig, (left, right) = figure(width=TEXT_WIDTH, height=2.1, ncols=2)
+    left.semilogy(sep["c"], sep["loss"], color="C0")
+    left.set_xlabel(r"$c$")
+    left.set_ylabel(r"$L(c\,\hat{\mathbf{w}})$")
+    left.set_title(f"separable ($N={sep['n']}$), along $\\hat{{\\mathbf{{w}}}}$")
+    right.plot(non["c"], non["loss"], color="C1")
+    right.axvline(non["c_star"], color="0.5", lw=0.8, ls="--")
+    right.annotate(r"$c^\ast=\|\mathbf{w}^\ast\|$", (non["c_star"], max(non["loss"])),
+                   xytext=(4, -2), textcoords="offset points", va="top", fontsize=FONT_SIZE - 1)
+    right.set_xlabel(r"$c$")
+    right.set_ylabel(r"$L(c\,\mathbf{u})$")
+    right.set_title(f"non-separable ($N={non['n']}$), along $\\mathbf{{u}}$")
+    for ax, d in ((left, sep), (right, non)):
+        ax.set_xlim(0, d["c"][-1])
+    save(fig, ctx.out("figures/p2-loss-ray.pdf"))
+
+
+def dloss_dc(ctx) -> None:
+    """Problem 2: dL/dc against c: negative throughout for separable data, tending to 0."""
+    data = ctx.data("p2-ray")
+    sep, non = data["separable"], data["non-separable"]
+    fig, ax = figure(width=0.62 * TEXT_WIDTH, height=2.1)
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.plot(sep["c"], sep["dloss"], color="C0", label=r"separable, along $\hat{\mathbf{w}}$")
+    mask = [c <= sep["c"][-1] for c in non["c"]]
+    ax.plot([c for c, k in zip(non["c"], mask, strict=True) if k],
+            [v for v, k in zip(non["dloss"], mask, strict=True) if k], color="C1", ls="--",
+            label=r"non-separable, along $\mathbf{u}$")
+    ax.set_xlim(0, sep["c"][-1])
+    ax.set_xlabel(r"$c$")
+    ax.set_ylabel(r"$\partial L / \partial c$")
+    ax.legend(frameon=False, loc="lower right")
+    save(fig, ctx.out("figures/p2-dloss-dc.pdf"))
+
+
+def implicit_bias(ctx) -> None:
+    """Problem 2: gradient descent on separable data (Soudry et al. 2018, Figure 1 setting)."""
+    import numpy as np
+
+    d = ctx.data("p2-implicit-bias")
+    t = np.asarray(d["t"], dtype=float)
+    fig, (a, b, c) = figure(width=TEXT_WIDTH, height=2.0, ncols=3)
+    a.plot(np.log(t), d["norms"], color="C0", label=r"$\|\mathbf{w}_t\|$")
+    lo, hi = d["fit_window"]
+    fit_t = np.logspace(np.log10(lo), np.log10(hi), 20)
+    a.plot(np.log(fit_t), d["intercept"] + d["w_hat_norm"] * np.log(fit_t), color="k", ls=":",
+           label=r"slope $\|\hat{\mathbf{w}}\|$")
+    a.set_xlabel(r"$\log t$")
+    a.set_ylabel(r"$\|\mathbf{w}_t\|$")
+    a.legend(frameon=False, loc="upper left")
+    b.loglog(t[1:], d["angles"][1:], color="C2")
+    b.set_xlabel(r"$t$")
+    b.set_ylabel(r"angle$(\mathbf{w}_t, \hat{\mathbf{w}})$ [rad]")
+    c.loglog(t[1:], d["losses"][1:], color="C3", label=r"$L(\mathbf{w}_t)$")
+    c.loglog(t[1:], d["predicted_t_loss"] / t[1:], color="k", ls=":",
+             label=r"$\|\hat{\mathbf{w}}\|^2/(\eta t)$")
+    c.set_xlabel(r"$t$")
+    c.set_ylabel(r"$L(\mathbf{w}_t)$")
+    c.legend(frameon=False, loc="lower left")
+    save(fig, ctx.out("figures/p2-implicit-bias.pdf"))
+
+
+def eps_sweep(ctx) -> None:
+    """Problem 3: finite-difference error against the step eps (rounding vs truncation)."""
+    import numpy as np
+
+    d = ctx.data("p3-eps")
+    eps, err = np.asarray(d["eps"]), np.asarray(d["errors"])
+    fig, ax = figure(width=0.62 * TEXT_WIDTH, height=2.3)
+    ax.loglog(eps, err, "o", ms=2.8, color="C0", label="measured", zorder=3)
+    unit = np.finfo(np.float64).eps
+    k = int(np.argmin(err))
+    # the two error terms, scaled to pass through the measured curve away from its minimum
+    right = eps > 30 * d["best_eps"]
+    left = eps < d["best_eps"] / 30
+    if right.any():
+        scale = np.median(err[right] / eps[right] ** 2)
+        ax.loglog(eps, scale * eps**2, ":", color="0.35", label=r"truncation $\propto \epsilon^2$")
+    if left.any():
+        scale = np.median(err[left] * eps[left] / unit)
+        ax.loglog(eps, scale * unit / eps, "--", color="0.35", label=r"rounding $\propto u/\epsilon$")
+    ax.axvline(d["chosen_eps"], color="C3", lw=0.8)
+    ax.annotate(r"$\epsilon = u^{1/3}$", (d["chosen_eps"], err.max()), xytext=(3, -2),
+                textcoords="offset points", va="top", fontsize=FONT_SIZE - 1)
+    ax.set_ylim(err[k] / 5, err.max() * 5)
+    ax.set_xlabel(r"step $\epsilon$")
+    ax.set_ylabel("max relative error")
+    ax.legend(frameon=False, loc="lower left", fontsize=FONT_SIZE - 2)
+    save(fig, ctx.out("figures/p3-eps.pdf"))

@@ -61,7 +61,7 @@ class TwoLayerNet:
     def from_params(cls, params: dict, f: str = "5relu", g: str = "identity") -> TwoLayerNet:
         """A network with the given parameters (copied to float64, shapes checked)."""
         if not isinstance(params, dict) or set(params) != set(PARAM_NAMES):
-            got = sorted(params) if isinstance(params, dict) else describe(params)
+            got = sorted(params, key=str) if isinstance(params, dict) else describe(params)
             raise ValueError(f"params must be a dict with keys {list(PARAM_NAMES)}, got {got}")
         W1 = float_array("params['W1']", params["W1"], shapes=[(None, None)], expected="(d, n)")
         W2 = float_array("params['W2']", params["W2"], shapes=[(None, W1.shape[0])],
@@ -84,15 +84,23 @@ class TwoLayerNet:
         x = float_array("x", x, shapes=[(self.n,), (None, self.n)],
                         expected=f"({self.n},) or (B, {self.n})")
         p = self.params
-        z1 = x @ p["W1"].T + p["b1"]     # Linear1: z1 = W1 x + b1
+        z1 = x @ p["W1"].T               # Linear1: z1 = W1 x + b1 ...
+        z1 += p["b1"]                    #          (bias added in place)
         z2 = self.f(z1)                  # f:       z2 = f(z1)
-        z3 = z2 @ p["W2"].T + p["b2"]    # Linear2: z3 = W2 z2 + b2
+        z3 = z2 @ p["W2"].T              # Linear2: z3 = W2 z2 + b2 ...
+        z3 += p["b2"]                    #          (bias added in place)
         y_hat = self.g(z3)               # g:       y_hat = g(z3)
         return Cache(x, z1, z2, z3, y_hat)
 
     def _targets(self, cache: Cache, y, loss: losses.Loss) -> np.ndarray:
         if not isinstance(cache, Cache):
             raise ValueError(f"cache must be the Cache returned by forward(), got {describe(cache)}")
+        widths = {"x": self.n, "z1": self.d, "z2": self.d, "z3": self.K, "y_hat": self.K}
+        for name, width in widths.items():
+            shape = np.shape(getattr(cache, name))
+            if not shape or shape[-1] != width:
+                raise ValueError(f"cache.{name} has shape {shape}, expected (..., {width}): "
+                                 f"the cache must come from this network's forward()")
         shape = cache.y_hat.shape
         y = float_array("y", y, shapes=[shape], expected=f"{shape}, the shape of y_hat")
         if loss.name == "bce" and (y.min() < 0 or y.max() > 1):
@@ -117,7 +125,7 @@ class TwoLayerNet:
         dW2 = dz3.T @ z2                              # dl/dW2 = (dl/dz3)^T z2^T, summed over points
         db2 = dz3.sum(axis=0)                         # dl/db2 = (dl/dz3)^T, since dz3/db2 = I
         dz2 = dz3 @ W2                                # dl/dz2 = dl/dz3 . W2
-        dz1 = dz2 * self.f.deriv(z1)                  # dl/dz1 = dl/dz2 . dz2/dz1 (diagonal)
+        dz1 = np.multiply(dz2, self.f.deriv(z1), out=dz2)  # dl/dz1 = dl/dz2 . dz2/dz1 (diagonal)
         dW1 = dz1.T @ x                               # dl/dW1 = (dl/dz1)^T x^T
         db1 = dz1.sum(axis=0)                         # dl/db1 = (dl/dz1)^T, since dz1/db1 = I
         return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}

@@ -80,6 +80,9 @@ NAMES: dict[str, tuple[str, str | None]] = {
     "theta_next": (r"\boldsymbol{\theta}'", None),
     "grad_theta": (r"\nabla_{\boldsymbol{\theta}} \ell", None),
     "w_hat": (r"\hat{\mathbf{w}}", None),
+    # Problem 2 (scalars)
+    "L_ray": (r"L(c\hat{\mathbf{w}})", None),
+    "dL_dc": (r"\frac{\partial L(c\hat{\mathbf{w}})}{\partial c}", None),
 }
 
 
@@ -88,6 +91,7 @@ INDEXED: dict[str, tuple[str, str]] = {
     "z1": ("z", "1"),
     "y_hat": (r"\hat{y}", ""),
     "y": ("y", ""),
+    "m": ("m", ""),   # Problem 2: the margin m_i = y_i w_hat^T x_i of point i
 }
 i, j = sp.symbols("i j", integer=True, nonnegative=True)
 
@@ -204,6 +208,11 @@ class DocLatexPrinter(LatexPrinter):
     def _print_MatrixSymbol(self, expr):
         return self._name(expr)
 
+    def _print_Symbol(self, expr, style="plain"):
+        if expr.name in NAMES:
+            return self._name(expr)
+        return super()._print_Symbol(expr, style)
+
     def _print_Transpose(self, expr):
         if isinstance(expr.arg, sp.MatrixSymbol):
             return self._name(expr.arg, transpose=True)
@@ -243,6 +252,26 @@ class DocNumPyPrinter(NumPyPrinter):
     def _print_KroneckerDelta(self, expr):
         i, j = (self._print(a) for a in expr.args)
         return "%s(%s, %s).astype(float)" % (self._module_format("numpy.equal"), i, j)
+
+    def _print_log(self, expr):
+        # log(1 + exp(u)) is evaluated as logaddexp(0, u): the same number, computed without
+        # rounding 1 + exp(u) to 1 when exp(u) is tiny, or overflowing when it is huge
+        arg = expr.args[0]
+        if isinstance(arg, sp.Add) and len(arg.args) == 2 and sp.S.One in arg.args:
+            other = next(a for a in arg.args if a != sp.S.One)
+            if isinstance(other, sp.exp):
+                return "%s(0.0, %s)" % (self._module_format("numpy.logaddexp"), self._print(other.args[0]))
+        return super()._print_log(expr)
+
+    def _print_Sum(self, expr):
+        # sum_{i=1}^{N} term(i) over vectors of length N: numpy indexes them from 0, so the
+        # term is evaluated at i = 0, ..., N-1 all at once and summed
+        (index, lower, upper), = expr.limits
+        if lower != 1:
+            raise ValueError(f"only sums from 1 are supported, got {expr}")
+        return "%s((lambda %s: %s)(%s(%s)), axis=0)" % (
+            self._module_format("numpy.sum"), self._print(index), self._print(expr.function),
+            self._module_format("numpy.arange"), self._print(upper))
 
 
 _LATEX = DocLatexPrinter({"mat_symbol_style": "plain", "order": "none"})  # terms as written
