@@ -1,13 +1,27 @@
-"""Tasks for hw1 (run `invoke --list`).  Thin on purpose: the work lives in the hw1 package."""
+"""Tasks for hw1 (`invoke --list`).  Thin on purpose: the work lives in the hw1 package."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 from invoke import Exit, task
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))   # this checkout's hw1, always
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))   # always this checkout's hw1, whatever else is installed
+
+
+@task
+def setup(c):
+    """Install the TeX toolchain the document needs (apt-get when possible), or say how."""
+    from hw1.engine.toolchain import ToolchainError, ensure
+
+    try:
+        ensure()
+    except ToolchainError as exc:
+        raise Exit(f"setup failed: {exc}", code=1) from None
 
 
 @task(help={"explain": "say, for each artifact and for LaTeX, whether it was rebuilt or reused and why"})
@@ -22,3 +36,65 @@ def build_pdf(c, explain=False):
     except (BuildError, LatexError) as exc:
         raise Exit(f"build-pdf failed: {exc}\n(the previous build/hw1.pdf, if any, is unchanged)",
                    code=1) from None
+
+
+@task(help={"strict": "also fail on unfinished work in doc/ (placeholders, empty proofs, "
+                      "answers not yet written): use before submitting"})
+def check(c, strict=False):
+    """Re-run every numerical check of the document's claims and print them as a table."""
+    from hw1.check import run
+
+    if not run(strict=strict):
+        raise Exit("check failed: see the rows marked FAIL or the errors above", code=1)
+
+
+@task(help={"quick": "skip the slow tests (those that compile the PDF)",
+            "k": "only run tests matching this pytest -k expression"})
+def test(c, quick=False, k=""):
+    """Run the test suite (pytest)."""
+    args = [sys.executable, "-m", "pytest"]
+    if quick:
+        args += ["-m", "not slow"]
+    if k:
+        args += ["-k", k]
+    code = subprocess.run(args, cwd=ROOT, check=False).returncode
+    if code:
+        raise Exit(code=code)
+
+
+@task
+def clean(c):
+    """Remove everything the build generated (build/, figures, caches)."""
+    from hw1 import paths
+
+    shutil.rmtree(paths.BUILD, ignore_errors=True)
+    for f in paths.FIGURES.iterdir():
+        if f.name not in (".gitignore", "README.md"):
+            f.unlink()
+    print("clean: removed build/ and the generated figures")
+
+
+@task(help={"pages": "how many pages (default 2)", "dpi": "resolution (default 60)"})
+def previews(c, pages=2, dpi=60):
+    """Render the PDF's first pages to previews/page-N.png (shown in README)."""
+    from hw1.engine.previews import make
+
+    try:
+        make(pages=int(pages), dpi=int(dpi))
+    except (FileNotFoundError, subprocess.CalledProcessError) as exc:
+        raise Exit(f"previews failed: {exc}", code=1) from None
+
+
+@task
+def watch(c):
+    """Rebuild the PDF on every save under doc/ or hw1/."""
+    from hw1.engine.watch import watch as watch_files
+
+    def build():
+        # a fresh process each time, so edited hw1 modules are imported anew
+        subprocess.run([sys.executable, "-m", "invoke", "build-pdf"], cwd=ROOT, check=False)
+
+    try:
+        watch_files(build)
+    except KeyboardInterrupt:
+        print("watch: stopped")

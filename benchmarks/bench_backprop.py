@@ -100,14 +100,16 @@ def bench_backprop(args) -> None:
 
     sides = {"hand-written (numpy)": hand_written, "autograd (hw1.reference)": autograd_reference,
              "autograd (F.linear)": autograd_linear}
-    for _ in range(args.warmup):
-        for fn in sides.values():
-            fn()
+    # Blocks, not single runs, alternate between the sides: the idle threads of OpenBLAS and of
+    # torch's OpenMP spin for a while after each call, and on a 2-core machine a side timed right
+    # after the other one competes with those spinning threads.
     times = {name: [] for name in sides}
-    for i in range(args.repeats):
-        order = list(sides.items())
-        for name, fn in order if i % 2 == 0 else order[::-1]:    # interleaved, alternating order
-            times[name].append(time_once(fn))
+    rounds = 3
+    for r in range(rounds):
+        for name, fn in sides.items():
+            for _ in range(args.warmup if r == 0 else max(1, args.warmup // 3)):
+                fn()
+            times[name] += [time_once(fn) for _ in range(args.repeats // rounds + (r < args.repeats % rounds))]
     med = {name: statistics.median(ts) for name, ts in times.items()}
 
     print(f"\nforward + backward, B={B}, n={N}, d={D}, K={K}, f={F}, g={G}, loss={LOSS}, float64, CPU; "

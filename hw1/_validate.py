@@ -23,6 +23,18 @@ def positive_int(name: str, value) -> int:
     return int(value)
 
 
+def positive_float(name: str, value) -> float:
+    """A finite number > 0 (Python or numpy int or float; not a bool)."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    try:
+        ok = ok and bool(np.isfinite(float(value))) and value > 0
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a positive finite number, got {describe(value)}")
+    return float(value)
+
+
 def choice(name: str, value, options: Iterable[str]) -> str:
     options = list(options)
     if value not in options:
@@ -30,15 +42,16 @@ def choice(name: str, value, options: Iterable[str]) -> str:
     return value
 
 
-def float_array(name: str, value, *, shapes: Iterable[tuple], expected: str) -> np.ndarray:
+def float_array(name: str, value, *, shapes: Iterable[tuple] | None, expected: str) -> np.ndarray:
     """Convert ``value`` to a float64 array whose shape is one of ``shapes`` (``None`` in a
-    shape matches any size) and whose entries are finite."""
+    shape matches any size; ``shapes=None`` accepts any shape) and whose entries are finite."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric, expected {expected}; got {describe(value)}") from None
-    for shape in shapes:
-        if len(shape) == arr.ndim and all(s is None or s == a for s, a in zip(shape, arr.shape, strict=True)):
+    for shape in [None] if shapes is None else shapes:
+        if shape is None or (len(shape) == arr.ndim and
+                             all(s is None or s == a for s, a in zip(shape, arr.shape, strict=True))):
             break
     else:
         raise ValueError(f"{name} has shape {arr.shape}, expected {expected}")

@@ -107,6 +107,9 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> 
         echo(f"artifacts: {rebuilt} rebuilt, {len(document.ARTIFACTS) - rebuilt} reused")
 
         epoch = latex.source_date_epoch()
+        if not epoch:
+            echo("note: not a git checkout and SOURCE_DATE_EPOCH unset: the PDF carries today's "
+                 "date and its bytes will differ from build to build")
         parts = tex_components(manifest, epoch)
         reason = _tex_reason(manifest, parts)
         if reason is None:

@@ -31,7 +31,9 @@ def texinputs() -> str:
 
 
 def command() -> list[str]:
-    return ["latexmk", "-norc", "-pdf", f"-pdflatex={PDFLATEX}",
+    # -g: hw1 has already decided that a TeX input changed (including ones latexmk cannot
+    # see, such as SOURCE_DATE_EPOCH), so latexmk must not skip the run
+    return ["latexmk", "-norc", "-pdf", "-g", f"-pdflatex={PDFLATEX}",
             f"-outdir={paths.TEX_OUT.relative_to(paths.ROOT).as_posix()}",
             paths.MAIN_TEX.relative_to(paths.ROOT).as_posix()]
 

@@ -55,3 +55,35 @@ def install_command(packages: list[str]) -> list[list[str]] | None:
     env = ["env", "DEBIAN_FRONTEND=noninteractive"]
     return [prefix + env + ["apt-get", "update", "-q"],
             prefix + env + ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]]
+
+
+class ToolchainError(Exception):
+    pass
+
+
+def ensure(echo=print, run=subprocess.run) -> None:
+    """Install what is missing, or say exactly how to; quiet and quick when all is present."""
+    absent = missing()
+    if not absent:
+        echo(f"setup: TeX toolchain complete ({', '.join(PROGRAMS)} and {len(STYLES)} LaTeX files)")
+        return
+    packages = packages_for(absent)
+    echo(f"setup: missing {', '.join(absent)}")
+    commands = install_command(packages)
+    if commands is None:
+        raise ToolchainError(
+            "cannot install them from here (needs apt-get as root or with password-less sudo).\n"
+            f"  On Debian/Ubuntu run: sudo apt-get install {' '.join(packages)}\n"
+            "  Elsewhere install TeX Live (with latexmk and the LaTeX packages "
+            f"{', '.join(s.removesuffix('.sty') for s in STYLES if s.endswith('.sty'))}) "
+            "and poppler (pdftotext, pdftoppm), then run `invoke setup` again.")
+    for cmd in commands:
+        echo("setup: " + " ".join(cmd))
+        out = run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-6:])
+            raise ToolchainError(f"`{' '.join(cmd)}` failed (exit {out.returncode}):\n{tail}")
+    still = missing()
+    if still:
+        raise ToolchainError(f"still missing after installing: {', '.join(still)}")
+    echo(f"setup: installed {', '.join(packages)}")
