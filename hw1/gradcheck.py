@@ -103,10 +103,12 @@ def draw_problem(seed: int, f: str, g: str, loss: str, n: int, d: int, K: int, b
     raise RuntimeError(f"could not draw a point away from the kink for seed {seed}")
 
 
-def _check_candidate_output(grads, params, row_of) -> list[str]:
+def _check_candidate_output(grads, params, row_of) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Problems with the candidate's result as a whole, and its gradients as float64 arrays
+    (the reason for a bad gradient goes on its row)."""
     if not isinstance(grads, dict):
-        return [f"candidate returned {describe(grads)}, expected a dict with keys {list(PARAM_NAMES)}"]
-    problems = []
+        return [f"candidate returned {describe(grads)}, expected a dict with keys {list(PARAM_NAMES)}"], {}
+    problems, arrays = [], {}
     for k in PARAM_NAMES:
         row = row_of[k]
         if k not in grads:
@@ -114,18 +116,19 @@ def _check_candidate_output(grads, params, row_of) -> list[str]:
             continue
         try:
             arr = np.asarray(grads[k], dtype=np.float64)
-        except (TypeError, ValueError):
-            row.reason = f"not numeric: {describe(grads[k])}"
+        except Exception as exc:  # e.g. a torch tensor that requires grad raises RuntimeError
+            row.reason = f"not a float array: {describe(grads[k])} ({type(exc).__name__})"
             continue
         if arr.shape != params[k].shape:
             row.shape_ok = False
             row.reason = f"shape {arr.shape}, expected {params[k].shape}"
         elif not np.all(np.isfinite(arr)):
             row.reason = "contains NaN or inf"
+        arrays[k] = arr
     extra = sorted(set(grads) - set(PARAM_NAMES), key=str)
     if extra:
         problems.append(f"unexpected key(s) {extra}")
-    return problems
+    return problems, arrays
 
 
 def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], *,
@@ -147,9 +150,16 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
     activations.get(g, argument="g")
     losses.get(loss, g)
     n, d, K, batch = (positive_int(k, v) for k, v in (("n", n), ("d", d), ("K", K), ("batch", batch)))
-    seeds = list(seeds)
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be an iterable of integers, e.g. range(5), "
+                         f"got {describe(seeds)}") from None
     if not seeds:
         raise ValueError("seeds is empty; expected at least one seed, e.g. range(5)")
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
+    if bad:
+        raise ValueError(f"seeds must be non-negative integers, got {bad[0]!r} ({type(bad[0]).__name__})")
     shapes = {"W1": (d, n), "b1": (d,), "W2": (K, d), "b2": (K,)}
     rows = {k: ParamCheck(k, shapes[k]) for k in PARAM_NAMES}
     report = GradientReport(f, g, loss, len(seeds), list(rows.values()), rtol_autograd, rtol_fd)
@@ -161,7 +171,8 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
         except Exception as exc:  # the checker reports, never raises, on a broken candidate
             report.problems.append(f"seed {seed}: candidate raised {type(exc).__name__}: {exc}")
             break
-        report.problems += _check_candidate_output(grads, params, rows)
+        problems, grads = _check_candidate_output(grads, params, rows)
+        report.problems += problems
         if report.problems or any(r.reason for r in rows.values()):
             break
         auto = reference.autograd_gradients(params, x, y, f, g, loss)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hw1 import losses
-from hw1._validate import describe, float_array, positive_int
+from hw1._validate import describe, float_array, positive_float, positive_int
 from hw1.net import TwoLayerNet
 
 
@@ -26,11 +26,9 @@ def train_sgd(params: dict, x, y, *, f: str = "5relu", g: str = "identity",
     from hw1 import reference
 
     net = TwoLayerNet.from_params(params, f, g)   # checks the shapes of params
-    x, y = _batch(net, x, y)
-    losses.get(loss, g)
+    x, y = _batch(net, x, y, losses.get(loss, g))
     steps = positive_int("steps", steps)
-    if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {describe(lr)}")
+    lr = positive_float("lr", lr)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
 
     # set-up: leaf tensors whose gradients PyTorch tracks, and the optimizer
@@ -48,17 +46,30 @@ def train_sgd(params: dict, x, y, *, f: str = "5relu", g: str = "identity",
     return TrainResult(np.array(history), final)
 
 
-def _batch(net: TwoLayerNet, x, y) -> tuple[np.ndarray, np.ndarray]:
+def _batch(net: TwoLayerNet, x, y, loss: losses.Loss) -> tuple[np.ndarray, np.ndarray]:
     x = float_array("x", x, shapes=[(None, net.n)], expected=f"a batch of shape (B, {net.n})")
     y = float_array("y", y, shapes=[(x.shape[0], net.K)], expected=f"({x.shape[0]}, {net.K})")
+    if loss.name == "bce" and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"y must lie in [0, 1] for the bce loss, got values in [{y.min()}, {y.max()}]")
     return x, y
 
 
 def sgd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
     """One SGD step by hand: theta <- theta - lr * grad, for every parameter."""
-    if set(grads) != set(params):
-        raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
-    return {k: np.asarray(params[k]) - lr * np.asarray(grads[k]) for k in params}
+    if not isinstance(params, dict) or not params:
+        raise ValueError(f"params must be a non-empty dict of arrays, got {describe(params)}")
+    keys = sorted(params, key=str)
+    if not isinstance(grads, dict) or set(grads) != set(params):
+        got = sorted(grads, key=str) if isinstance(grads, dict) else describe(grads)
+        raise ValueError(f"grads must be a dict with the keys of params {keys}, got {got}")
+    lr = positive_float("lr", lr)
+    new = {}
+    for k in params:
+        theta = float_array(f"params[{k!r}]", params[k], shapes=None, expected="finite numbers")
+        grad = float_array(f"grads[{k!r}]", grads[k], shapes=[theta.shape],
+                           expected=f"{theta.shape}, the shape of params[{k!r}]")
+        new[k] = theta - lr * grad
+    return new
 
 
 def training_run(*, n: int = 4, d: int = 16, K: int = 2, batch: int = 32, lr: float = 0.01,
