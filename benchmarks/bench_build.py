@@ -1,0 +1,119 @@
+"""Build benchmarks (issue: build engine).  Prints medians and ratios; always exits 0.
+
+    python benchmarks/bench_build.py [--repeat 5] [--clean-repeat 3]
+
+Runs in a throw-away copy of the project:
+  1. no-op `invoke build-pdf`  vs  a bare latexmk no-op on the same document;
+  2. a prose edit in doc/ then `invoke build-pdf`  vs  the same edit then bare latexmk;
+  3. a clean `invoke build-pdf` (after `invoke clean`)  vs  a clean bare latexmk of the
+     already-generated tree (build/tex removed, fragments and figures kept).
+Targets on a 2-core machine: (1) <= 2x, (2) <= 1.3x, (3) <= 3x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SOURCES = ("hw1", "doc", "tasks.py", "pyproject.toml", "figures/README.md", "figures/.gitignore")
+EPOCH = "1700000000"
+
+
+def copy_project(dest: Path) -> Path:
+    for rel in SOURCES:
+        src = ROOT / rel
+        if src.is_dir():
+            shutil.copytree(src, dest / rel, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return dest
+
+
+def timed(cmd: list[str], cwd: Path, env: dict) -> float:
+    start = time.perf_counter()
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if out.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    return seconds
+
+
+def bare_latexmk(project: Path) -> tuple[list[str], dict]:
+    """latexmk exactly as hw1 runs it, minus the -g that hw1 adds after deciding to compile."""
+    from hw1.engine import latex
+
+    cmd = [a for a in latex.command() if a != "-g"]
+    env = latex.environment(EPOCH)
+    return cmd, env
+
+
+def report(name: str, ours: list[float], bare: list[float], target: float) -> None:
+    a, b = statistics.median(ours), statistics.median(bare)
+    ratio = a / b
+    verdict = "PASS" if ratio <= target else "MISS"
+    print(f"{name:<34} hw1 {a:7.3f} s   bare latexmk {b:7.3f} s   ratio {ratio:5.2f}  "
+          f"(target <= {target:g}: {verdict})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--clean-repeat", type=int, default=3)
+    args = parser.parse_args()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    invoke = [sys.executable, "-m", "invoke", "build-pdf"]
+    print(f"machine: {os.cpu_count()} cores; medians of {args.repeat} runs "
+          f"({args.clean_repeat} for clean builds)")
+    with tempfile.TemporaryDirectory() as tmp:
+        project = copy_project(Path(tmp) / "hw1")
+        timed(invoke, project, env)                                  # first build, warms caches
+        cmd, latex_env = bare_latexmk(project)
+        timed(cmd, project, latex_env)
+
+        # 1. no-op
+        ours = [timed(invoke, project, env) for _ in range(args.repeat)]
+        bare = [timed(cmd, project, latex_env) for _ in range(args.repeat)]
+        report("1. no-op build", ours, bare, 2.0)
+
+        # 2. prose edit: a new word in doc/problem3.tex before every run, so that both hw1
+        #    and latexmk see a changed input each time
+        prose = project / "doc" / "problem3.tex"
+        original = prose.read_text(encoding="utf-8")
+        anchor = "Every gradient that hw1"
+        assert anchor in original
+        ours, bare = [], []
+        for k in range(args.repeat):
+            prose.write_text(original.replace(anchor, f"Every (edit {2 * k}) gradient that hw1"),
+                             encoding="utf-8")
+            ours.append(timed(invoke, project, env))
+            prose.write_text(original.replace(anchor, f"Every (edit {2 * k + 1}) gradient that hw1"),
+                             encoding="utf-8")
+            bare.append(timed(cmd, project, latex_env))
+        prose.write_text(original, encoding="utf-8")
+        timed(invoke, project, env)
+        report("2. prose edit", ours, bare, 1.3)
+
+        # 3. clean builds
+        ours, bare = [], []
+        for _ in range(args.clean_repeat):
+            timed([sys.executable, "-m", "invoke", "clean"], project, env)
+            ours.append(timed(invoke, project, env))
+            shutil.rmtree(project / "build" / "tex")
+            bare.append(timed(cmd, project, latex_env))
+        report("3. clean build", ours, bare, 3.0)
+        print("(clean hw1 builds recompute every artifact; Python's and numba's bytecode caches "
+              "under hw1/__pycache__ are kept, as they would be on a developer's machine)")
+
+
+if __name__ == "__main__":
+    main()
