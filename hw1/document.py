@@ -26,8 +26,8 @@ ARTIFACTS: list[Artifact] = [
              outputs=(f"{GEN}/p1-training.tex",)),
     # Problem 2
     Artifact("p2-claims", "hw1.typeset.problem2:claims", outputs=(f"{GEN}/p2-claims.tex",)),
-    Artifact("p2-ray", "hw1.problem2:ray", data=True, params={"points": 400}),
-    Artifact("p2-implicit-bias", "hw1.problem2:implicit_bias", data=True,
+    Artifact("p2-ray", "hw1.logistic_experiments:ray", data=True, params={"points": 400}),
+    Artifact("p2-implicit-bias", "hw1.logistic_experiments:implicit_bias", data=True,
              params={"steps": 10**6, "seed": 0}),
     Artifact("p2-loss-ray-figure", "hw1.figures:loss_along_ray", inputs=("p2-ray",),
              outputs=("figures/p2-loss-ray.pdf",)),

@@ -69,12 +69,14 @@ EXPECTED = {
     "p1.backward.dz3_db2": r"\frac{\partial \mathbf{z}_{3}}{\partial \mathbf{b}^{(2)}} &= \mathbf{I}_{K}",
     "p1.backward.dW2": r"d\mathbf{W}^{(2)} &= \left(\frac{\partial \ell}{\partial \hat{\mathbf{y}}} "
                        r"\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}_{3}}\right)^{\top} "
-                       r"\left(5 \operatorname{ReLU}(\mathbf{W}^{(1)} \mathbf{x} + \mathbf{b}^{(1)})\right)^{\top}",
+                       r"\left(5 \operatorname{ReLU}(\mathbf{W}^{(1)} \mathbf{x} + "
+                       r"\mathbf{b}^{(1)})\right)^{\top}",
     "p1.backward.db2": r"d\mathbf{b}^{(2)} &= \left(\frac{\partial \ell}{\partial \hat{\mathbf{y}}} "
                        r"\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}_{3}}\right)^{\top}",
     "p1.backward.dW1": r"d\mathbf{W}^{(1)} &= \left(\frac{\partial \ell}{\partial \hat{\mathbf{y}}} "
                        r"\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}_{3}} \mathbf{W}^{(2)} "
-                       r"\frac{\partial \mathbf{z}_{2}}{\partial \mathbf{z}_{1}}\right)^{\top} \mathbf{x}^{\top}",
+                       r"\frac{\partial \mathbf{z}_{2}}{\partial \mathbf{z}_{1}}\right)^{\top} "
+                       r"\mathbf{x}^{\top}",
     "p1.jacobian.dz2_dz1.ij": r"\left(\frac{\partial \mathbf{z}_{2}}{\partial \mathbf{z}_{1}}\right)_{ij} "
                               r"&= 5 \delta_{i j} \mathbf{1}[z_{1,i} > 0]",
     "p1.jacobian.dl_dyhat": r"\frac{\partial \ell}{\partial \hat{\mathbf{y}}} &= 2 "

@@ -102,8 +102,8 @@ def test_failed_build_keeps_previous_pdf_and_points_at_the_source(project_copy):
     before = sha(project_copy / "build" / "hw1.pdf")
     edit(project_copy / "doc" / "problem3.tex", r"\paragraph{Relative error.}",
          r"\paragraph{Relative error.} \undefinedmacro")
-    lineno = next(n for n, line in enumerate((project_copy / "doc" / "problem3.tex").read_text().splitlines(), 1)
-                  if r"\undefinedmacro" in line)
+    source = (project_copy / "doc" / "problem3.tex").read_text().splitlines()
+    lineno = next(n for n, line in enumerate(source, 1) if r"\undefinedmacro" in line)
     out = invoke(project_copy, "build-pdf")
     assert out.returncode != 0
     message = out.stderr.strip().splitlines()

@@ -85,7 +85,8 @@ def _scan(path: Path, module: str) -> tuple[str, frozenset[str], frozenset[str]]
 def closure(module: str) -> dict[str, str]:
     """{relative source path: sha256} of ``module`` and every hw1 module it reaches."""
     seen: dict[str, str] = {}
-    todo = [module]
+    parts = module.split(".")
+    todo = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]   # importing a.b runs a too
     while todo:
         name = todo.pop()
         path = module_path(name)

@@ -10,7 +10,8 @@ from hw1 import paths
 
 def make(pages: int = 2, dpi: int = 60, echo=print) -> list[str]:
     if not paths.PDF.is_file():
-        raise FileNotFoundError(f"{paths.PDF.relative_to(paths.ROOT)} does not exist: run `invoke build-pdf` first")
+        raise FileNotFoundError(f"{paths.PDF.relative_to(paths.ROOT)} does not exist: "
+                                "run `invoke build-pdf` first")
     if shutil.which("pdftoppm") is None:
         raise FileNotFoundError("pdftoppm is not installed: run `invoke setup` (it installs poppler-utils)")
     paths.PREVIEWS.mkdir(exist_ok=True)
