@@ -30,7 +30,7 @@ _LAZY = {
     "ACTIVATIONS": "hw1.activations",
     "LOSSES": "hw1.losses",
 }
-_SUBMODULES = {"logistic", "claims", "derivations", "net", "gradcheck", "train", "paths"}
+_SUBMODULES = {"logistic", "claims", "symbolic", "net", "gradcheck", "train", "paths"}
 
 __all__ = sorted([*_LAZY, *_SUBMODULES])
 

@@ -5,7 +5,7 @@ Error measure, per parameter: the normwise relative error
     rel_err(a, b) = max|a - b| / max(max|a|, max|b|)     (0 when both are 0),
 maximised over the trials.  For ReLU-type f, check points are drawn away from the kink at 0
 (min |z1| >= KINK_MARGIN, far above the finite-difference step), and the report says how many
-draws were rejected for being too close."""
+points were redrawn for being too close."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class GradientReport:
                          f"{r.err_autograd:>12.2e} {r.err_fd:>12.2e}  {verdict}")
         lines += [f"  FAIL: {p}" for p in self.problems]
         if self.rejected_near_kink:
-            lines.append(f"  ({self.rejected_near_kink} draw(s) rejected: min |z1| < {KINK_MARGIN:g}, "
+            lines.append(f"  ({self.rejected_near_kink} point(s) redrawn: min |z1| < {KINK_MARGIN:g}, "
                          "too close to the ReLU kink)")
         lines.append("  => " + ("all gradients match" if self else "MISMATCH"))
         return "\n".join(lines)
@@ -91,16 +91,21 @@ class GradientReport:
 
 def draw_problem(seed: int, f: str, g: str, loss: str, n: int, d: int, K: int, batch: int):
     """A seeded random problem (params, x, y) with x away from the kink of f; and how many
-    draws of x were rejected for being too close to it."""
+    points of x were redrawn for being too close to it."""
     rng = np.random.default_rng(seed)
     net = TwoLayerNet(n, d, K, f, g, seed=seed)
     y = rng.uniform(0.0, 1.0, (batch, K)) if loss == "bce" else rng.normal(size=(batch, K))
-    for rejected in range(100):
-        x = rng.normal(size=(batch, n))
+    x = rng.normal(size=(batch, n))
+    rejected = 0
+    for _ in range(1000):
         z1 = x @ net.params["W1"].T + net.params["b1"]
-        if not net.f.kink or np.min(np.abs(z1)) >= KINK_MARGIN:
+        near = np.min(np.abs(z1), axis=1) < KINK_MARGIN if net.f.kink else np.zeros(batch, bool)
+        if not near.any():
             return net.params, x, y, rejected
-    raise RuntimeError(f"could not draw a point away from the kink for seed {seed}")
+        rejected += int(near.sum())                     # redraw just those points
+        x[near] = rng.normal(size=(int(near.sum()), n))
+    raise ValueError(f"could not draw {batch} points with every |z1| >= {KINK_MARGIN:g} (seed {seed}); "
+                     f"with d={d} hidden units some unit is almost always near its kink: use a smaller d")
 
 
 def _check_candidate_output(grads, params, row_of) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -175,8 +180,9 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
         report.problems += problems
         if report.problems or any(r.reason for r in rows.values()):
             break
-        auto = reference.autograd_gradients(params, x, y, f, g, loss)
-        fd = reference.finite_difference_gradients(params, x, y, f, g, loss, eps=FD_EPS)
+        with reference.single_thread():
+            auto = reference.autograd_gradients(params, x, y, f, g, loss)
+            fd = reference.finite_difference_gradients(params, x, y, f, g, loss, eps=FD_EPS)
         for k, row in rows.items():
             row.err_autograd = max(row.err_autograd, rel_err(grads[k], auto[k]))
             row.err_fd = max(row.err_fd, rel_err(grads[k], fd[k]))

@@ -4,6 +4,8 @@ gradients.  torch is imported here only; importing this module imports torch."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -63,22 +65,44 @@ def autograd_gradients(params: dict, x, y, f: str, g: str, loss_name: str) -> di
     return {k: theta[k].grad.numpy() for k in PARAM_NAMES}
 
 
+def _batched_loss(theta: dict[str, torch.Tensor], x, y, f: str, g: str, loss_name: str) -> torch.Tensor:
+    """The batch-mean loss for M parameter sets at once: each tensor of ``theta`` has a leading
+    axis of size M (or 1, shared).  Returns M losses."""
+    x = torch.as_tensor(x, dtype=torch.float64)
+    y = torch.as_tensor(y, dtype=torch.float64)
+    W1, b1, W2, b2 = (theta[k] for k in PARAM_NAMES)
+    z1 = x @ W1.transpose(-1, -2) + b1.unsqueeze(-2)                       # (M, B, d)
+    z3 = _TORCH_ACTIVATIONS[f](z1) @ W2.transpose(-1, -2) + b2.unsqueeze(-2)   # (M, B, K)
+    if loss_name == "mse":
+        return ((_TORCH_ACTIVATIONS[g](z3) - y) ** 2).sum(dim=-1).mean(dim=-1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(z3, y.expand_as(z3), reduction="none")
+    return bce.mean(dim=(-2, -1))
+
+
 def finite_difference_gradients(params: dict, x, y, f: str, g: str, loss_name: str,
                                 eps: float) -> dict[str, np.ndarray]:
-    """Central differences (l(p + eps) - l(p - eps)) / (2 eps), one parameter entry at a time."""
-    theta = as_tensors(params)
+    """Central differences (l(p + eps e_i) - l(p - eps e_i)) / (2 eps) for every entry i of
+    every parameter; all perturbed copies of one parameter are evaluated in one batched pass."""
+    theta = {k: v.unsqueeze(0) for k, v in as_tensors(params).items()}
     grads = {}
     with torch.no_grad():
         for k in PARAM_NAMES:
-            flat = theta[k].view(-1)
-            out = np.empty(flat.numel())
-            for i in range(flat.numel()):
-                orig = flat[i].item()
-                flat[i] = orig + eps
-                up = loss(theta, x, y, f, g, loss_name).item()
-                flat[i] = orig - eps
-                down = loss(theta, x, y, f, g, loss_name).item()
-                flat[i] = orig
-                out[i] = (up - down) / (2 * eps)
-            grads[k] = out.reshape(theta[k].shape)
+            base = theta[k][0]
+            size = base.numel()
+            steps = (eps * torch.eye(size, dtype=torch.float64)).reshape(size, *base.shape)
+            values = _batched_loss({**theta, k: torch.cat([base + steps, base - steps])},
+                                   x, y, f, g, loss_name)
+            grads[k] = ((values[:size] - values[size:]) / (2 * eps)).reshape(base.shape).numpy()
     return grads
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread: the checks' problems are tiny, and a second OpenMP thread only
+    waits for a busy core.  The previous setting is restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
