@@ -242,28 +242,29 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
     rebuilt = 0
     try:
         while pending or running:
-            for artifact in [a for a in pending if all(i in done for i in a.inputs)]:
-                if failure is not None:
-                    break
+            ready = [a for a in pending if all(i in done for i in a.inputs)]
+            while ready and failure is None:      # reused artifacts may make others ready
+                artifact = ready.pop(0)
                 pending.remove(artifact)
                 parts = components(artifact, manifest)
                 reason = why_stale(artifact, parts, manifest)
                 if reason is None:
                     report(artifact.name, "reused", "sources, parameters, libraries and inputs unchanged")
-                    done.add(artifact.name)
-                    continue
-                report(artifact.name, "building", reason)
-                if jobs == 1:
+                elif jobs == 1:
+                    report(artifact.name, "building", reason)
                     entry = produce(artifact)
                     record(manifest, artifact, parts, entry)
                     rebuilt += 1
-                    done.add(artifact.name)
                     report(artifact.name, "built", f"{entry['seconds']:.1f} s")
+                else:
+                    report(artifact.name, "building", reason)
+                    k = lane(artifact)
+                    if k not in executors:
+                        executors[k] = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+                    running[executors[k].submit(produce, artifact)] = (artifact, parts)
                     continue
-                k = lane(artifact)
-                if k not in executors:
-                    executors[k] = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-                running[executors[k].submit(produce, artifact)] = (artifact, parts)
+                done.add(artifact.name)
+                ready = [a for a in pending if all(i in done for i in a.inputs)]
             if failure is not None and not running:
                 break
             if not running:
