@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import multiprocessing
 import os
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,6 +233,9 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
         unknown = [i for i in a.inputs if i not in names]
         if unknown:
             raise BuildError(f"artifact {a.name!r} reads unknown artifact(s) {unknown}")
+    import multiprocessing  # here, not at the top: a no-op build never needs them
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     jobs = _jobs()
     pending, done, running = list(artifacts), set(), {}
     executors: dict[int, ProcessPoolExecutor] = {}
