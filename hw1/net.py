@@ -125,7 +125,7 @@ class TwoLayerNet:
         dW2 = dz3.T @ z2                              # dl/dW2 = (dl/dz3)^T z2^T, summed over points
         db2 = dz3.sum(axis=0)                         # dl/db2 = (dl/dz3)^T, since dz3/db2 = I
         dz2 = dz3 @ W2                                # dl/dz2 = dl/dz3 . W2
-        dz1 = np.multiply(dz2, self.f.deriv(z1), out=dz2)  # dl/dz1 = dl/dz2 . dz2/dz1 (diagonal)
+        dz1 = self.f.backprop(z1, dz2)                # dl/dz1 = dl/dz2 . dz2/dz1 (diagonal)
         dW1 = dz1.T @ x                               # dl/dW1 = (dl/dz1)^T x^T
         db1 = dz1.sum(axis=0)                         # dl/db1 = (dl/dz1)^T, since dz1/db1 = I
         return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
