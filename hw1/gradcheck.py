@@ -36,13 +36,14 @@ def rel_err(a, b) -> float:
 class ParamCheck:
     name: str
     shape: tuple
-    shape_ok: bool = True
+    shape_ok: bool | None = None   # None: the candidate never gave this gradient
     err_autograd: float = 0.0
     err_fd: float = 0.0
     reason: str = ""
+    compared: int = 0              # trials in which this gradient was compared
 
     def ok(self, rtol_autograd: float, rtol_fd: float) -> bool:
-        return (self.shape_ok and not self.reason
+        return (self.compared > 0 and bool(self.shape_ok) and not self.reason
                 and self.err_autograd <= rtol_autograd and self.err_fd <= rtol_fd)
 
 
@@ -78,9 +79,14 @@ class GradientReport:
                        f"{'vs fin.diff':>12}  result"]
         for r in self.rows:
             ok = r.ok(self.rtol_autograd, self.rtol_fd)
-            verdict = "ok" if ok else "FAIL" + (f": {r.reason}" if r.reason else "")
-            lines.append(f"  {r.name:<6} {str(r.shape):<9} {str(r.shape_ok):<9} "
-                         f"{r.err_autograd:>12.2e} {r.err_fd:>12.2e}  {verdict}")
+            if r.compared:
+                errors = f"{r.err_autograd:>12.2e} {r.err_fd:>12.2e}"
+                verdict = "ok" if ok else "FAIL" + (f": {r.reason}" if r.reason else "")
+            else:   # never compared: no number to show, and never "ok"
+                errors = f"{'-':>12} {'-':>12}"
+                verdict = "FAIL: " + (r.reason or "not compared: the candidate failed")
+            shape_ok = "-" if r.shape_ok is None else str(r.shape_ok)
+            lines.append(f"  {r.name:<6} {str(r.shape):<9} {shape_ok:<9} {errors}  {verdict}")
         lines += [f"  FAIL: {p}" for p in self.problems]
         if self.rejected_near_kink:
             lines.append(f"  ({self.rejected_near_kink} point(s) redrawn: min |z1| < {KINK_MARGIN:g}, "
@@ -124,8 +130,8 @@ def _check_candidate_output(grads, params, row_of) -> tuple[list[str], dict[str,
         except Exception as exc:  # e.g. a torch tensor that requires grad raises RuntimeError
             row.reason = f"not a float array: {describe(grads[k])} ({type(exc).__name__})"
             continue
+        row.shape_ok = row.shape_ok is not False and arr.shape == params[k].shape
         if arr.shape != params[k].shape:
-            row.shape_ok = False
             row.reason = f"shape {arr.shape}, expected {params[k].shape}"
         elif not np.all(np.isfinite(arr)):
             row.reason = "contains NaN or inf"
@@ -178,12 +184,14 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
             break
         problems, grads = _check_candidate_output(grads, params, rows)
         report.problems += problems
-        if report.problems or any(r.reason for r in rows.values()):
+        usable = {k: row for k, row in rows.items() if k in grads and not row.reason}
+        if report.problems or not usable:
             break
         with reference.single_thread():
             auto = reference.autograd_gradients(params, x, y, f, g, loss)
             fd = reference.finite_difference_gradients(params, x, y, f, g, loss, eps=FD_EPS)
-        for k, row in rows.items():
+        for k, row in usable.items():   # an unusable gradient does not hide the others' errors
             row.err_autograd = max(row.err_autograd, rel_err(grads[k], auto[k]))
             row.err_fd = max(row.err_fd, rel_err(grads[k], fd[k]))
+            row.compared += 1
     return report
