@@ -17,12 +17,17 @@ class Row:
     ok: bool
 
 
+def _short(reason: str) -> str:
+    """A failure reason without the LaTeX it may quote: "cannot multiply (K x K) by (d x 1)"."""
+    return reason.split(" in ", 1)[0] if reason.startswith("cannot ") else reason
+
+
 def claim_rows() -> Iterator[Row]:
     from hw1 import claims
 
     for claim in claims.all_claims():
         r = claim.verify()
-        yield Row(r.name, r.method if r.ok else f"{r.method}: {r.reason}"[:60], r.max_rel_err,
+        yield Row(r.name, r.method if r.ok else f"{r.method}: {_short(r.reason)}", r.max_rel_err,
                   f"<= {r.tol:.0e}", r.ok)
 
 
@@ -32,7 +37,7 @@ def draft_rows() -> Iterator[Row]:
 
     for claim in claims.draft_claims():
         r = claim.verify()
-        yield Row(f"{r.name} (wrong)", "must be rejected" + (f": {r.reason[:40]}" if r.reason else ""),
+        yield Row(f"{r.name} (wrong)", "must be rejected" + (f": {_short(r.reason)}" if r.reason else ""),
                   r.max_rel_err, f"> {r.tol:.0e}", not r.ok)
 
 
@@ -92,7 +97,7 @@ def run(*, strict: bool = False, echo: Callable[[str], None] = print) -> bool:
     """Print the table and the completeness findings; True iff everything holds."""
     from hw1 import completeness
 
-    widths = (44, 40, 11, 10)
+    widths = (44, 56, 11, 10)
     header = f"{'claim':<{widths[0]}} {'method':<{widths[1]}} {'max rel err':>{widths[2]}} " \
              f"{'tolerance':>{widths[3]}}  ok"
     all_ok = True

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
 from hw1 import paths
 
 
+def _count(name: str, value, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"--{name} must be a whole number from {low} to {high}, got {value!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"--{name} must be from {low} to {high}, got {number}")
+    return number
+
+
+def _page_count() -> int:
+    log = paths.TEX_OUT / "hw1.log"
+    m = re.search(r"Output written on .*?\((\d+) pages?", log.read_text(encoding="latin-1")) \
+        if log.is_file() else None
+    return int(m.group(1)) if m else 1
+
+
 def make(pages: int = 2, dpi: int = 60, echo=print) -> list[str]:
+    """Render pages 1..``pages`` of build/hw1.pdf at ``dpi`` into previews/page-N.png."""
     if not paths.PDF.is_file():
         raise FileNotFoundError(f"{paths.PDF.relative_to(paths.ROOT)} does not exist: "
                                 "run `invoke build-pdf` first")
     if shutil.which("pdftoppm") is None:
         raise FileNotFoundError("pdftoppm is not installed: run `invoke setup` (it installs poppler-utils)")
+    pages = _count("pages", pages, 1, _page_count())
+    dpi = _count("dpi", dpi, 20, 300)
     paths.PREVIEWS.mkdir(exist_ok=True)
     for old in paths.PREVIEWS.glob("page-*.png"):
         old.unlink()
