@@ -111,12 +111,12 @@ def implicit_bias(ctx) -> None:
     d = ctx.data("p2-implicit-bias")
     t = np.asarray(d["t"], dtype=float)
     fig, (a, b, c) = figure(width=TEXT_WIDTH, height=2.0, ncols=3)
-    a.plot(np.log(t), d["norms"], color="C0", label=r"$\|\mathbf{w}_t\|$")
+    a.semilogx(t, d["norms"], color="C0", label=r"$\|\mathbf{w}_t\|$")
     lo, hi = d["fit_window"]
     fit_t = np.logspace(np.log10(lo), np.log10(hi), 20)
-    a.plot(np.log(fit_t), d["intercept"] + d["w_hat_norm"] * np.log(fit_t), color="k", ls=":",
-           label=r"slope $\|\hat{\mathbf{w}}\|$")
-    a.set_xlabel(r"$\log t$")
+    a.semilogx(fit_t, d["intercept"] + d["w_hat_norm"] * np.log(fit_t), color="k", ls=":",
+               label=r"$\|\hat{\mathbf{w}}\|\log t + $ const")
+    a.set_xlabel(r"$t$")
     a.set_ylabel(r"$\|\mathbf{w}_t\|$")
     a.legend(frameon=False, loc="upper left")
     b.loglog(t[1:], d["angles"][1:], color="C2")
@@ -144,17 +144,20 @@ def eps_sweep(ctx) -> None:
     # the two error terms, scaled to pass through the measured curve away from its minimum
     right = eps > 30 * d["best_eps"]
     left = eps < d["best_eps"] / 30
+    floor = err[k] / 5
     if right.any():
-        scale = np.median(err[right] / eps[right] ** 2)
-        ax.loglog(eps, scale * eps**2, ":", color="0.35", label=r"truncation $\propto \epsilon^2$")
+        line = np.median(err[right] / eps[right] ** 2) * eps**2
+        ax.loglog(eps[line >= floor], line[line >= floor], ":", color="0.35",
+                  label=r"truncation $\propto \epsilon^2$")
     if left.any():
-        scale = np.median(err[left] * eps[left] / unit)
-        ax.loglog(eps, scale * unit / eps, "--", color="0.35", label=r"rounding $\propto u/\epsilon$")
+        line = np.median(err[left] * eps[left] / unit) * unit / eps
+        ax.loglog(eps[line >= floor], line[line >= floor], "--", color="0.35",
+                  label=r"rounding $\propto u/\epsilon$")
     ax.axvline(d["chosen_eps"], color="C3", lw=0.8)
     ax.annotate(r"$\epsilon = u^{1/3}$", (d["chosen_eps"], err.max()), xytext=(3, -2),
-                textcoords="offset points", va="top", fontsize=FONT_SIZE - 1)
-    ax.set_ylim(err[k] / 5, err.max() * 5)
+                textcoords="offset points", va="top")
+    ax.set_ylim(floor, err.max() * 5)
     ax.set_xlabel(r"step $\epsilon$")
     ax.set_ylabel("max relative error")
-    ax.legend(frameon=False, loc="lower left", fontsize=FONT_SIZE - 2)
+    ax.legend(frameon=False, loc="lower left")
     save(fig, ctx.out("figures/p3-eps.pdf"))

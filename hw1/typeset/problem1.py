@@ -44,7 +44,9 @@ def claims(ctx) -> None:
         return [by_name[f"{prefix}.{n}"] for n in names]
 
     write_fragment(ctx.out(f"{GEN}/p1-forward.tex"), [
-        r"\begin{center}", layer_table(), r"\end{center}",
+        r"\begin{table}[htbp]\centering",
+        r"\caption{The layers' inputs and outputs for one point.}\label{tab:layers}",
+        layer_table(), r"\end{table}",
         equations(pick("p1.forward", "z1", "z2", "z3", "y_hat", "loss"), results),
     ], made_by=made_by)
     write_fragment(ctx.out(f"{GEN}/p1-backward.tex"), [

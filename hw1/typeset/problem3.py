@@ -21,7 +21,7 @@ def table(ctx) -> None:
         auto, fd = max(row["autograd"].values()), max(row["fd"].values())
         ok = row["ok"] and auto <= data["rtol_autograd"] and fd <= data["rtol_fd"]
         tab.add_row([NoEscape(NAMES[row["f"]]), NoEscape(NAMES[row["g"]]), NAMES[row["loss"]],
-                     sci(auto), sci(fd), "pass" if ok else "FAIL"])
+                     sci(auto), sci(fd), "ok" if ok else "FAIL"])
     if not all(r["ok"] for r in data["rows"]):
         failed = [f"{r['f']}/{r['g']}/{r['loss']}" for r in data["rows"] if not r["ok"]]
         raise RuntimeError(f"gradient checks failed for {', '.join(failed)}")
@@ -41,7 +41,8 @@ def table(ctx) -> None:
 def eps_numbers(ctx) -> None:
     d = ctx.data("p3-eps")
     write_fragment(ctx.out(f"{GEN}/p3-eps.tex"), [
-        define("PthreeEpsConfig", f"f = {d['f']}, g = {d['g']}, {d['loss']}, seed {d['seed']}"),
+        define("PthreeEpsConfig", NoEscape(f"$f = {NAMES[d['f']].strip('$')}$, $g$ = {NAMES[d['g']]}, "
+                                           f"{NAMES[d['loss']]} loss, seed {int(d['seed'])}")),
         define("PthreeBestEps", sci(d["best_eps"], 2)),
         define("PthreeBestErr", sci(d["best_error"], 2)),
         define("PthreeChosenEps", sci(d["chosen_eps"], 2)),
