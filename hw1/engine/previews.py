@@ -38,8 +38,9 @@ def make(pages: int = 2, dpi: int = 60, echo=print) -> list[str]:
     paths.PREVIEWS.mkdir(exist_ok=True)
     for old in paths.PREVIEWS.glob("page-*.png"):
         old.unlink()
-    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", str(pages),
-                    str(paths.PDF), str(paths.PREVIEWS / "page")], check=True)
+    for page in range(1, pages + 1):   # one call a page: names stay page-N.png, never zero-padded
+        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
+                        "-singlefile", str(paths.PDF), str(paths.PREVIEWS / f"page-{page}")], check=True)
     made = sorted(p.relative_to(paths.ROOT).as_posix() for p in paths.PREVIEWS.glob("page-*.png"))
     echo("previews: " + ", ".join(made))
     return made
