@@ -24,19 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SOURCES = ("hw1", "doc", "tasks.py", "pyproject.toml", "figures/README.md", "figures/.gitignore")
+
+from hw1.paths import copy_sources  # noqa: E402
+
 EPOCH = "1700000000"
-
-
-def copy_project(dest: Path) -> Path:
-    for rel in SOURCES:
-        src = ROOT / rel
-        if src.is_dir():
-            shutil.copytree(src, dest / rel, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    return dest
 
 
 def timed(cmd: list[str], cwd: Path, env: dict) -> float:
@@ -75,7 +66,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; medians of {args.repeat} runs "
           f"({args.clean_repeat} for clean builds)")
     with tempfile.TemporaryDirectory() as tmp:
-        project = copy_project(Path(tmp) / "hw1")
+        project = copy_sources(Path(tmp) / "hw1")
         timed(invoke, project, env)                                  # first build, warms caches
         cmd, latex_env = bare_latexmk(project)
         timed(cmd, project, latex_env)

@@ -97,8 +97,8 @@ i, j = sp.symbols("i j", integer=True, nonnegative=True)
 
 
 # -- element-wise functions of a matrix expression ---------------------------------------------
-class ReLU(MatrixExpr):
-    """ReLU applied entry by entry: ReLU(u)_i = max(0, u_i)."""
+class _OfOneMatrix(MatrixExpr):
+    """A matrix expression of one argument, shaped like it unless a subclass says otherwise."""
 
     def __new__(cls, arg):
         return super().__new__(cls, sp.sympify(arg))
@@ -110,6 +110,10 @@ class ReLU(MatrixExpr):
     @property
     def shape(self):
         return self.arg.shape
+
+
+class ReLU(_OfOneMatrix):
+    """ReLU applied entry by entry: ReLU(u)_i = max(0, u_i)."""
 
     def _entry(self, i, j, **kwargs):
         return sp.Max(0, self.arg._entry(i, j, **kwargs))
@@ -121,19 +125,8 @@ class ReLU(MatrixExpr):
         return "%s(0.0, %s)" % (printer._module_format("numpy.maximum"), printer._print(self.arg))
 
 
-class Step(MatrixExpr):
+class Step(_OfOneMatrix):
     """The 0/1 indicator of a positive entry, 1[u_i > 0]; PyTorch's ReLU'(u_i) (0 at u_i = 0)."""
-
-    def __new__(cls, arg):
-        return super().__new__(cls, sp.sympify(arg))
-
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.arg.shape
 
     def _entry(self, i, j, **kwargs):
         return sp.Heaviside(self.arg._entry(i, j, **kwargs), 0)
@@ -145,15 +138,8 @@ class Step(MatrixExpr):
         return "(%s > 0).astype(float)" % printer._print(self.arg)
 
 
-class Diag(MatrixExpr):
+class Diag(_OfOneMatrix):
     """The square diagonal matrix with the entries of a column vector on its diagonal."""
-
-    def __new__(cls, arg):
-        return super().__new__(cls, sp.sympify(arg))
-
-    @property
-    def arg(self):
-        return self.args[0]
 
     @property
     def shape(self):
@@ -169,15 +155,8 @@ class Diag(MatrixExpr):
         return "%s((%s).ravel())" % (printer._module_format("numpy.diag"), printer._print(self.arg))
 
 
-class SquaredNorm(MatrixExpr):
+class SquaredNorm(_OfOneMatrix):
     """||v||^2 of a column vector, as a 1x1 matrix."""
-
-    def __new__(cls, arg):
-        return super().__new__(cls, sp.sympify(arg))
-
-    @property
-    def arg(self):
-        return self.args[0]
 
     @property
     def shape(self):

@@ -10,21 +10,25 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("hw1", "doc", "tasks.py", "pyproject.toml", "figures/README.md", "figures/.gitignore")
+from hw1.paths import copy_sources
+
 EPOCH = "1700000000"   # a fixed SOURCE_DATE_EPOCH, as a commit would give
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module's tiny problems (far below torch's parallel grain size, so
+    no result changes): on a busy 2-core machine, some torch ops (binary_cross_entropy_with_logits)
+    otherwise wait milliseconds per call for a second OpenMP thread."""
+    from hw1.reference import single_thread
+
+    with single_thread():
+        yield
 
 
 def copy_project(dest: Path, *, with_build_of: Path | None = None) -> Path:
     """Copy the project's hand-written sources (and optionally another copy's build output)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for rel in SOURCES:
-        src = ROOT / rel
-        if src.is_dir():
-            shutil.copytree(src, dest / rel, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
+    copy_sources(dest)
     if with_build_of is not None:
         shutil.copytree(with_build_of / "build", dest / "build")
         for fig in (with_build_of / "figures").glob("*.pdf"):

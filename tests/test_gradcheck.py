@@ -21,15 +21,7 @@ RTOL_AUTOGRAD, RTOL_FD = 1e-12, 1e-6
 FEW = range(3)    # seeds for candidates that must fail: one wrong seed is enough to fail
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One torch thread for this module's tiny problems (far below torch's parallel grain size,
-    so no result changes): on a busy 2-core machine, some torch ops (binary_cross_entropy_with_logits)
-    otherwise wait milliseconds per call for a second OpenMP thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # see conftest.py
 
 
 def hw1_backward(f: str, g: str, loss: str):

@@ -35,15 +35,7 @@ TORCH_ACT = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One torch thread for this module's tiny problems (far below torch's parallel grain size,
-    so no result changes): on a busy 2-core machine, some torch ops (binary_cross_entropy_with_logits)
-    otherwise wait milliseconds per call for a second OpenMP thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # see conftest.py
 
 
 def problem(seed: int, f: str, g: str, loss: str):
