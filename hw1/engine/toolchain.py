@@ -24,8 +24,7 @@ STYLES = {
     "mathtools.sty": "texlive-latex-recommended", "bm.sty": "texlive-latex-base",
     "t1lmr.fd": "lmodern", "ec-lmr10.tfm": "lmodern",
 }
-DEBIAN_PACKAGES = sorted(set(PROGRAMS.values()) | set(STYLES.values())
-                         | {"texlive-fonts-recommended"})
+
 
 
 def missing() -> list[str]:
@@ -54,7 +53,7 @@ def install_command(packages: list[str]) -> list[list[str]] | None:
         prefix = ["sudo", "-n"]
     env = ["env", "DEBIAN_FRONTEND=noninteractive"]
     return [prefix + env + ["apt-get", "update", "-q"],
-            prefix + env + ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]]
+            prefix + env + ["apt-get", "install", "-y", "-q", *packages]]
 
 
 class ToolchainError(Exception):
