@@ -230,3 +230,17 @@ def test_build_log_is_clean(built_project):
     summary = summarize((built_project / "build" / "tex" / "hw1.log").read_text(encoding="latin-1"))
     assert summary.overfull == 0 and summary.undefined_refs == 0 and summary.undefined_cites == 0
     assert summary.missing_chars == 0 and not summary.shell_escape
+
+
+@slow
+def test_python_error_names_the_artifact_and_where(project_copy):
+    before = sha(project_copy / "build" / "hw1.pdf")
+    edit(project_copy / "hw1" / "typeset" / "settings.py", "def constants(ctx) -> None:\n",
+         "def constants(ctx) -> None:\n    raise RuntimeError('boom')\n")
+    out = invoke(project_copy, "build-pdf")
+    assert out.returncode != 0
+    assert ("computing settings (hw1.typeset.settings:constants) failed at hw1/typeset/settings.py:"
+            in out.stderr)
+    assert "RuntimeError: boom" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert sha(project_copy / "build" / "hw1.pdf") == before
