@@ -59,12 +59,11 @@ class Claim:
 
     def __init__(self, name: str, lhs, rhs, *, points: Callable[[], Sequence[Values]],
                  reference: Callable[[Values], Mapping[str, np.ndarray]], shape: str = "",
-                 tol: float = DEFAULT_TOL, note: str = ""):
+                 tol: float = DEFAULT_TOL):
         self.name, self.lhs, self.rhs = name, lhs, rhs
         self.points, self.reference = points, reference
         self.shape = shape      # LaTeX of the space the value lives in, e.g. \mathbb{R}^{d}
         self.tol = tol
-        self.note = note        # one line of prose the document may show with the claim
 
     def __repr__(self) -> str:
         return f"Claim({self.name!r}: {self.latex})"

@@ -61,8 +61,7 @@ def environment(epoch: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class LogSummary:
-    overfull: int          # overfull boxes wider than 1 pt
-    overfull_small: int    # overfull boxes of at most 1 pt (reported, not counted as defects)
+    overfull: int          # overfull boxes wider than 1 pt (smaller ones are invisible)
     underfull: int         # underfull boxes with badness above 1000
     undefined_refs: int
     undefined_cites: int
@@ -74,17 +73,11 @@ class LogSummary:
                 f"{self.undefined_refs} undefined references, {self.undefined_cites} undefined "
                 f"citations, {self.missing_chars} missing characters")
 
-    @property
-    def clean(self) -> bool:
-        return not (self.overfull or self.underfull or self.undefined_refs or self.undefined_cites
-                    or self.missing_chars)
-
 
 def summarize(log: str) -> LogSummary:
     overfull = [float(m) for m in re.findall(r"^Overfull \\[hv]box \(([\d.]+)pt too", log, re.M)]
     return LogSummary(
         overfull=sum(1 for w in overfull if w > 1.0),
-        overfull_small=sum(1 for w in overfull if w <= 1.0),
         underfull=len(re.findall(r"^Underfull \\[hv]box \(badness (\d+)\)", log, re.M)),
         undefined_refs=len(re.findall(r"LaTeX Warning: Reference `[^']*' on page", log)),
         undefined_cites=len(re.findall(r"LaTeX Warning: Citation `[^']*' on page", log)),

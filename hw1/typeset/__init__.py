@@ -107,8 +107,3 @@ def define(name: str, value) -> str:
         raise ValueError(f"macro name must be ASCII letters only, got {name!r}")
     body = value.dumps() if isinstance(value, LatexObject) else escape_latex(str(value))
     return "\\newcommand{\\%s}{%s}" % (name, body)
-
-
-def text(s: str) -> str:
-    """Plain prose for LaTeX, escaped."""
-    return escape_latex(s)
