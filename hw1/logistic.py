@@ -31,6 +31,7 @@ from hw1._validate import choice, describe, float_array, positive_int
 # Soudry et al.'s Figure 1: two support vectors per class; w_hat = (1/2, 1/2), margin 1.
 FIGURE1_SUPPORT = np.array([[0.5, 1.5], [1.5, 0.5]])
 FIGURE1_W_HAT = np.array([0.5, 0.5])
+MONOTONE_FROM = 100   # the implicit-bias experiment checks that the angle to w_hat falls from here on
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -434,7 +435,7 @@ class ImplicitBias:
     final_angle: float             # angle(w_T, w_hat) at the last step T
     final_t_loss: float            # T L(w_T)
     predicted_t_loss: float        # its limit ||w_hat||^2 / lr (Theorem 3 with the exponential tail)
-    angle_monotone_after_100: bool  # angles strictly decrease over the checkpoints t >= 100
+    angle_monotone_after_100: bool  # angles strictly decrease over the checkpoints t >= MONOTONE_FROM
 
 
 def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
@@ -460,7 +461,7 @@ def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
     angles = np.full(t.size, np.nan)                          # undefined at w = 0 (t = 0)
     angles[norms > 0] = angle(W[norms > 0], w_hat)
     losses = np.sum(np.logaddexp(0.0, -(W @ (y[:, None] * X).T)), axis=1)   # L(w_t), every row
-    late = angles[t >= 100]
+    late = angles[t >= MONOTONE_FROM]
     w_hat_norm = float(np.linalg.norm(w_hat))
     return ImplicitBias(
         lr=float(lr), lr_bound=8.0 * float(lr) ** 2, w_hat=w_hat, w_hat_norm=w_hat_norm,

@@ -45,7 +45,8 @@ def implicit_bias_data(ctx=None, *, steps: int = 10**6, seed: int = 0) -> dict:
             "slope": r.slope, "intercept": r.intercept, "slope_rel_diff": r.slope_rel_diff,
             "final_angle": r.final_angle, "final_t_loss": r.final_t_loss,
             "predicted_t_loss": r.predicted_t_loss, "angle_monotone_after_100": r.angle_monotone_after_100,
-            "X": X.tolist(), "y": y.tolist(), "w_final": r.W[-1].tolist()}
+            "X": X.tolist(), "y": y.tolist(), "w_final": r.W[-1].tolist(),
+            "support": logistic.FIGURE1_SUPPORT.tolist(), "monotone_from": logistic.MONOTONE_FROM}
 
 
 def ray(ctx) -> dict:

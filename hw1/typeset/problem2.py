@@ -27,6 +27,9 @@ def numbers(ctx) -> None:
         define("PtwoNonN", str(non["n"])),
         define("PtwoCStar", f"{non['c_star']:.3f}"),
         define("PtwoN", str(ib["n"])),
+        *(define(f"PtwoSupport{name}", f"({a:g}, {b:g})")
+          for name, (a, b) in zip("AB", ib["support"], strict=True)),
+        define("PtwoMonotoneFrom", str(ib["monotone_from"])),
         define("PtwoSteps", sci(ib["steps"], 1)),
         define("PtwoSigmaMax", f"{ib['sigma_max']:.3f}"),
         define("PtwoLR", f"{ib['lr']:.4f}"),
