@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     # stable for large |z|: never exponentiates a positive number
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -66,7 +66,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("5relu", _scaled_relu(5.0), lambda z: 5.0 * (z > 0).astype(z.dtype),
                    r"5(\cdot)^{+}", kink=True, fused_backprop=_scaled_relu_backprop(5.0)),
         Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, r"\tanh"),
-        Activation("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)), r"\sigma"),
+        Activation("sigmoid", sigmoid, lambda z: sigmoid(z) * (1.0 - sigmoid(z)), r"\sigma"),
     ]
 }
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hw1._validate import choice, describe, float_array, positive_int
+from hw1._validate import choice, describe, float_array, positive_float, positive_int
+from hw1.activations import sigmoid  # from exp(-|z|): never overflows
 
 # Soudry et al.'s Figure 1: two support vectors per class; w_hat = (1/2, 1/2), margin 1.
 FIGURE1_SUPPORT = np.array([[0.5, 1.5], [1.5, 0.5]])
@@ -62,13 +63,6 @@ def _finite(name: str, value) -> np.ndarray:
     return arr
 
 
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {describe(value)}")
-    return float(value)
-
-
 def _checkpoints(checkpoints, steps: int) -> np.ndarray:
     """Sorted unique int64 step counts, each in [0, steps]."""
     try:
@@ -89,12 +83,6 @@ def _checkpoints(checkpoints, steps: int) -> np.ndarray:
 
 
 # -- loss, its derivative along a ray -----------------------------------------------------------
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """sigma(z) = 1/(1 + exp(-z)) from e = exp(-|z|) <= 1: never overflows."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def margins(w, X, y) -> np.ndarray:
     """m_i = y_i w^T x_i, shape (n,)."""
     X, y = _data(X, y)
@@ -126,7 +114,7 @@ def loss_along_ray(c, w, X, y):
 def dloss_dc(c, w, X, y):
     """d/dc L(c w) = sum_i -m_i / (1 + exp(c m_i)) for every entry of c (a scalar gives a float)."""
     c, m, cm = _on_ray(c, w, X, y)
-    value = np.sum(-m * _sigmoid(-cm), axis=-1)   # 1/(1 + e^{c m}) = sigma(-c m)
+    value = np.sum(-m * sigmoid(-cm), axis=-1)   # 1/(1 + e^{c m}) = sigma(-c m)
     return float(value) if c.ndim == 0 else value
 
 
@@ -134,7 +122,7 @@ def gradient(w, X, y) -> np.ndarray:
     """grad L(w) = sum_i -y_i x_i sigma(-y_i w^T x_i), shape (d,)."""
     X, y = _data(X, y)
     m = y * (X @ _weights(w, X.shape[1]))
-    return -(y * _sigmoid(-m)) @ X
+    return -(y * sigmoid(-m)) @ X
 
 
 # -- separability, the max-margin direction, the finite minimiser ------------------------------
@@ -244,7 +232,7 @@ def minimizer(X, y) -> np.ndarray:
     from scipy.optimize import minimize
 
     def hess(w):
-        s = _sigmoid(Z @ w)
+        s = sigmoid(Z @ w)
         return (Z.T * (s * (1.0 - s))) @ Z                   # sum_i sigma(m_i) sigma(-m_i) z_i z_i^T
 
     res = minimize(lambda w: loss(w, X, y), np.zeros(X.shape[1]), jac=lambda w: gradient(w, X, y),
@@ -272,7 +260,7 @@ def soudry_figure1_data(seed: int = 0, n_random: int = 6, *,
 
     Returns (X, y) with X of shape (4 + 2 n_random, 2), support vectors first."""
     n_random = positive_int("n_random", n_random)
-    lo, hi = (_positive(f"margin_range[{k}]", v) for k, v in enumerate(margin_range))
+    lo, hi = (positive_float(f"margin_range[{k}]", v) for k, v in enumerate(margin_range))
     if not 1.0 < lo <= hi:
         raise ValueError(f"margin_range must satisfy 1 < low <= high (the support vectors have margin 1), "
                          f"got {margin_range}")
@@ -289,7 +277,7 @@ def separable_data(seed: int = 0, n: int = 40, *, gap: float = 0.5) -> tuple[np.
     """n 2-D points, two Gaussian clouds around +-(2, 1), kept only where y_i u^T x_i >= gap for
     the unit direction u = (2, 1)/sqrt(5): separable through the origin with margin >= gap."""
     n = positive_int("n", n)
-    gap = _positive("gap", gap)
+    gap = positive_float("gap", gap)
     rng = np.random.default_rng(seed)
     u = np.array([2.0, 1.0]) / np.sqrt(5.0)
     X, y = np.empty((0, 2)), np.empty(0)
@@ -366,7 +354,7 @@ def _gd_jit():
 def _gd_inputs(X, y, steps, lr, checkpoints):
     X, y = _data(X, y)
     steps = positive_int("steps", steps)
-    lr = _positive("lr", lr)
+    lr = positive_float("lr", lr)
     t = _checkpoints(checkpoints, steps)
     return y[:, None] * X, steps, lr, t
 
@@ -387,7 +375,7 @@ def _gradient_descent_numpy(X, y, *, steps: int, lr: float, checkpoints) -> tupl
     w = np.zeros(Z.shape[1])
     W = [w.copy()] if 0 in keep else []
     for step in range(1, steps + 1):
-        grad = -(Z.T @ _sigmoid(-(Z @ w)))                   # grad L(w) = -sum_i z_i sigma(-z_i^T w)
+        grad = -(Z.T @ sigmoid(-(Z @ w)))                   # grad L(w) = -sum_i z_i sigma(-z_i^T w)
         w = w - lr * grad                                    # w <- w - lr grad L(w)
         if step in keep:
             W.append(w.copy())
