@@ -27,7 +27,8 @@ def ray_data(ctx=None, *, points: int = 400) -> dict:
         c = np.linspace(0.0, c_max, points)
         out[name] = {"c": c.tolist(), "loss": logistic.loss_along_ray(c, w, X, y).tolist(),
                      "dloss": logistic.dloss_dc(c, w, X, y).tolist(), "n": len(y),
-                     "min_margin": float(np.min(logistic.margins(w, X, y)))}
+                     "min_margin": float(np.min(logistic.margins(w, X, y))),
+                     "X": X.tolist(), "y": y.tolist(), "w": w.tolist()}
     Xn, yn = logistic.nonseparable_data(seed=1)
     out["non-separable"]["c_star"] = float(np.linalg.norm(logistic.minimizer(Xn, yn)))
     return out

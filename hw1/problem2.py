@@ -9,8 +9,10 @@ m_i = y_i w_hat^T x_i the margin of point i along w_hat,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cache
 
+import numpy as np
 import sympy as sp
 
 from hw1 import logistic
@@ -31,33 +33,42 @@ DLOSS_DC = sp.Mul(-1, sp.Sum(m[i] / (1 + sp.exp(s.c * m[i])), (i, 1, N)), evalua
 C_VALUES = (0.0, 0.5, 3.0, 20.0)                     # points along each ray
 
 
-@cache
-def points() -> tuple[dict, ...]:
-    """Seeded points (dataset, direction, c) with torch autograd and hw1.logistic as
-    references, and sympy's own unsimplified derivative as a third."""
+def points_at(rays_: Sequence[tuple]) -> tuple[dict, ...]:
+    """Points (margins m along a ray, c) with torch autograd and hw1.logistic as references, and
+    sympy's own unsimplified derivative as a third.  ``rays_`` holds (X, y, w) for each ray."""
     import torch
 
     derived = s.lambdify([s.c, m, N], DERIVED)
     out = []
-    for _, X, y, w in rays():
-        margins = logistic.margins(w, X, y)
+    for X, y, w in rays_:
+        X, y, w = (np.asarray(v, dtype=np.float64) for v in (X, y, w))
+        margins_ = logistic.margins(w, X, y)
         for c in C_VALUES[: POINTS // 2]:
             ct = torch.tensor(c, dtype=torch.float64, requires_grad=True)
-            mt = torch.from_numpy(margins)
+            mt = torch.from_numpy(margins_)
             loss = torch.nn.functional.softplus(-ct * mt).sum()
             loss.backward()
             out.append({
-                "c": c, "m": margins, "N": len(margins),
+                "c": c, "m": margins_, "N": len(margins_),
                 "L_ray": {"torch": loss.item(), "hw1.logistic": logistic.loss_along_ray(c, w, X, y)},
                 "dL_dc": {"torch autograd": ct.grad.item(),
                           "hw1.logistic": logistic.dloss_dc(c, w, X, y),
-                          "sympy diff": float(derived(c, margins, len(margins)))},
+                          "sympy diff": float(derived(c, margins_, len(margins_)))},
             })
     return tuple(out)
 
 
 @cache
-def claims() -> list[Claim]:
+def points() -> tuple[dict, ...]:
+    """The claims' points on the two rays of ``hw1.logistic_experiments.rays`` (a separable set
+    along its max-margin direction, a non-separable one along its minimiser's)."""
+    return points_at([(X, y, w) for _, X, y, w in rays()])
+
+
+@cache
+def claims(points: Callable[[], Sequence[dict]] = points) -> list[Claim]:
+    """Problem 2's claims, verified on ``points`` (computed here by default; the build passes
+    points on the rays its p2-ray artifact computed, so that its torch worker needs no scipy)."""
     return [
         Claim("p2.loss_ray", L_ray, LOSS_RAY, points=points, reference=lambda p: p["L_ray"]),
         Claim("p2.dloss_dc", dL_dc, DLOSS_DC, points=points, reference=lambda p: p["dL_dc"]),

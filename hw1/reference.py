@@ -96,6 +96,19 @@ def finite_difference_gradients(params: dict, x, y, f: str, g: str, loss_name: s
     return grads
 
 
+def sgd_update(theta: dict[str, torch.Tensor], lr: float) -> None:
+    """One plain SGD step on tensors whose ``.grad`` is set, by the function that
+    ``torch.optim.SGD.step`` calls (torch.optim.sgd.sgd), without momentum or weight decay.
+    Called directly because constructing ``torch.optim.SGD`` imports torch._dynamo (about a
+    second); ``tests/test_train.py`` checks that both give the same parameters."""
+    from torch.optim.sgd import sgd
+
+    tensors = list(theta.values())
+    with torch.no_grad():
+        sgd(tensors, [t.grad for t in tensors], [None] * len(tensors), weight_decay=0.0, momentum=0.0,
+            lr=lr, dampening=0.0, nesterov=False, maximize=False)
+
+
 @contextlib.contextmanager
 def single_thread():
     """Run torch on one thread: the checks' problems are tiny, and a second OpenMP thread only

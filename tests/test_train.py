@@ -66,6 +66,27 @@ def test_sgd_step_equals_torch_sgd(foreach):
             assert_params_close(sgd_step(net.params, grads, lr), want, rtol=1e-14, atol=1e-15)
 
 
+def test_reference_sgd_update_is_torch_optim_sgd_step():
+    """The claims' reference calls torch.optim.sgd.sgd directly (no torch._dynamo import); it
+    must move the parameters exactly as torch.optim.SGD.step does."""
+    from hw1 import reference
+
+    for seed in range(5):
+        net, x, y = batch(seed, "5relu", "identity", "mse")
+        grads = net.backward(net.forward(x), y)
+        for lr in (1e-3, 0.3):
+            by_class = reference.as_tensors(net.params, requires_grad=True)
+            by_function = reference.as_tensors(net.params, requires_grad=True)
+            for theta in (by_class, by_function):
+                for k, t in theta.items():
+                    t.grad = torch.tensor(grads[k])
+            torch.optim.SGD(by_class.values(), lr=lr).step()
+            reference.sgd_update(by_function, lr)
+            for k in PARAM_NAMES:
+                assert torch.equal(by_function[k], by_class[k]), k
+                assert not torch.equal(by_function[k], torch.as_tensor(net.params[k])), k   # it moved
+
+
 def test_sgd_step_is_theta_minus_lr_grad_and_copies():
     params = {"a": np.array([1.0, -2.0]), "b": np.array([[0.5]])}
     grads = {"a": np.array([0.25, 1.0]), "b": np.array([[-4.0]])}

@@ -237,7 +237,9 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     jobs = _jobs()
-    pending, done, running = list(artifacts), set(), {}
+    readers = {a.name: sum(a.name in b.inputs for b in artifacts) for a in artifacts}
+    # what others read goes first, so that their readers (often in the other lane) can start
+    pending, done, running = sorted(artifacts, key=lambda a: -readers[a.name]), set(), {}
     executors: dict[int, ProcessPoolExecutor] = {}
     failure: BaseException | None = None
     rebuilt = 0

@@ -1,15 +1,13 @@
-"""Problem 1's fragments: the verified equations of parts 2-4, the SGD step of part 1 and the
-listing of the training function, read from its source at build time."""
+"""Problem 1's fragments: the verified equations of parts 2-4 and the SGD step of part 1
+(part 1's listing and training numbers are in ``hw1.typeset.training``)."""
 
 from __future__ import annotations
-
-import inspect
 
 from pylatex import NoEscape, Tabular
 
 from hw1 import problem1
 from hw1 import symbolic as s
-from hw1.typeset import define, equations, sci, verify_all, write_fragment
+from hw1.typeset import define, equations, verify_all, write_fragment
 
 GEN = "build/generated"
 
@@ -77,31 +75,3 @@ def kink_values() -> list[str]:
         reference.activation(name)(z).sum().backward()
         out.append(define(macro, f"{z.grad.item():g}"))
     return out
-
-
-def listing(ctx) -> None:
-    """The source of hw1.train.train_sgd, as it is now, for the document to list."""
-    from hw1 import train
-
-    lines, first = inspect.getsourcelines(train.train_sgd)
-    code = "".join(lines)
-    if not code.isascii():
-        raise ValueError("hw1.train.train_sgd contains non-ASCII characters, which the listing "
-                         "cannot typeset; write its comments in ASCII")
-    ctx.out(f"{GEN}/train_sgd.py").write_text(code, encoding="ascii")
-    write_fragment(ctx.out(f"{GEN}/p1-listing.tex"), [
-        define("PoneListingFirst", str(first)),
-        define("PoneListingLast", str(first + len(lines) - 1)),
-    ], made_by="hw1.typeset.problem1.listing")
-
-
-def training_numbers(ctx) -> None:
-    """The setting and the start and end losses of part 1's training run, as macros."""
-    data = ctx.data("p1-training")
-    write_fragment(ctx.out(f"{GEN}/p1-training.tex"), [
-        *(define(f"PoneTrain{key}", str(data[field])) for key, field in
-          (("Batch", "batch"), ("N", "n"), ("D", "d"), ("K", "K"), ("Steps", "steps"), ("Seed", "seed"))),
-        define("PoneTrainLR", f"{data['lr']:g}"),
-        define("PoneLossStart", sci(data["losses"][0], 3)),
-        define("PoneLossEnd", sci(data["losses"][-1], 3)),
-    ], made_by="hw1.typeset.problem1.training_numbers")

@@ -10,7 +10,11 @@ GEN = "build/generated"
 
 
 def claims(ctx) -> None:
-    cs = problem2.claims()
+    """The loss along a ray and its derivative, verified on the rays p2-ray computed."""
+    rays = ctx.data("p2-ray")
+    points = problem2.points_at([(rays[name]["X"], rays[name]["y"], rays[name]["w"])
+                                 for name in ("separable", "non-separable")])
+    cs = problem2.claims(lambda: points)
     results = verify_all(cs)
     write_fragment(ctx.out(f"{GEN}/p2-claims.tex"), [equations(cs, results, with_space=False)],
                    made_by="hw1.typeset.problem2.claims")
