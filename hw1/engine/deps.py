@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
+import os
+import re
 import sys
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 from hw1 import paths
+
+# What each source file imports, by its content: parsing every module on every build would
+# be most of a no-op build's time.  A missing or damaged file only means parsing again.
+IMPORTS_CACHE = paths.CACHE / "imports.json"
 
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"pylatex": "PyLaTeX", "yaml": "PyYAML", "PIL": "pillow"}
@@ -29,6 +35,7 @@ def sha256_file(path: Path) -> str:
     return sha256_bytes(path.read_bytes())
 
 
+@cache
 def module_path(name: str) -> Path | None:
     """The source file of hw1 module ``name`` (``hw1.x.y``), or None if there is none."""
     parts = name.split(".")
@@ -74,16 +81,66 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> tuple[set[str], se
     return ours, theirs
 
 
+class _ImportsCache:
+    """{"<module> <sha256 of source>": [hw1 modules, third-party names]}, for the current set
+    of hw1 source files (adding or removing one can change what ``from hw1 import x`` means)."""
+
+    def __init__(self) -> None:
+        self.modules = sorted(p.relative_to(paths.ROOT).as_posix()
+                              for p in (paths.ROOT / "hw1").rglob("*.py"))
+        self.entries: dict[str, list[list[str]]] = {}
+        self.dirty = False
+        try:
+            loaded = json.loads(IMPORTS_CACHE.read_text(encoding="utf-8"))
+            if loaded.get("modules") == self.modules and isinstance(loaded.get("entries"), dict):
+                self.entries = loaded["entries"]
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        IMPORTS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        temp = IMPORTS_CACHE.with_name(f".{IMPORTS_CACHE.name}.tmp-{os.getpid()}")
+        temp.write_text(json.dumps({"modules": self.modules, "entries": self.entries}, sort_keys=True),
+                        encoding="utf-8")
+        os.replace(temp, IMPORTS_CACHE)
+        self.dirty = False
+
+
+@cache
+def _imports_cache() -> _ImportsCache:
+    return _ImportsCache()
+
+
+def save_imports_cache() -> None:
+    """Write what this process learned of the sources' imports (no-op if nothing new)."""
+    if _imports_cache.cache_info().currsize:
+        _imports_cache().save()
+
+
 @cache
 def _scan(path: Path, module: str) -> tuple[str, frozenset[str], frozenset[str]]:
     source = path.read_bytes()
-    tree = ast.parse(source, filename=str(path))
-    ours, theirs = _imports(tree, module, path.name == "__init__.py")
-    return sha256_bytes(source), frozenset(ours), frozenset(theirs)
+    digest = sha256_bytes(source)
+    known = _imports_cache()
+    key = f"{module} {digest}"
+    entry = known.entries.get(key)
+    if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, list) for e in entry)):
+        tree = ast.parse(source, filename=str(path))
+        ours, theirs = _imports(tree, module, path.name == "__init__.py")
+        entry = known.entries[key] = [sorted(ours), sorted(theirs)]
+        known.dirty = True
+    return digest, frozenset(entry[0]), frozenset(entry[1])
 
 
 def closure(module: str) -> dict[str, str]:
     """{relative source path: sha256} of ``module`` and every hw1 module it reaches."""
+    return dict(_closure(module))
+
+
+@cache
+def _closure(module: str) -> dict[str, str]:
     seen: dict[str, str] = {}
     parts = module.split(".")
     todo = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]   # importing a.b runs a too
@@ -104,7 +161,7 @@ def closure(module: str) -> dict[str, str]:
 def libraries(module: str) -> dict[str, str]:
     """{distribution: version} of the third-party packages imported by ``module``'s closure."""
     names: set[str] = set()
-    for rel in closure(module):
+    for rel in _closure(module):
         name = rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
         names |= _scan(paths.ROOT / rel, name)[2]
     versions = {}
@@ -114,8 +171,35 @@ def libraries(module: str) -> dict[str, str]:
     return versions
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@cache
+def _dist_infos() -> dict[str, str]:
+    """{normalized name: version} from the names of the *.dist-info folders on sys.path, the
+    first one found winning, as importlib.metadata finds them (but without reading them)."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                dist, sep, version = name.removesuffix(".dist-info").partition("-")
+                if sep:
+                    found.setdefault(_normalized(dist), version)
+    return found
+
+
 @cache
 def _version(dist: str) -> str:
+    version = _dist_infos().get(_normalized(dist))
+    if version:
+        return version
+    from importlib import metadata  # egg-info and other layouts
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

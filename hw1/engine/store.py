@@ -222,6 +222,14 @@ def _jobs() -> int:
     return min(int(value), 2)
 
 
+def _executor():
+    """One worker process (forked: it starts at once and inherits what is imported here)."""
+    import multiprocessing  # here, not at the top: a no-op build never needs them
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+
+
 def update(artifacts: list[Artifact], manifest: Manifest, *,
            report: Callable[[str, str, str], None]) -> int:
     """Bring every artifact up to date.  An artifact is examined once its inputs are up to
@@ -233,14 +241,11 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
         unknown = [i for i in a.inputs if i not in names]
         if unknown:
             raise BuildError(f"artifact {a.name!r} reads unknown artifact(s) {unknown}")
-    import multiprocessing  # here, not at the top: a no-op build never needs them
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     jobs = _jobs()
     readers = {a.name: sum(a.name in b.inputs for b in artifacts) for a in artifacts}
     # what others read goes first, so that their readers (often in the other lane) can start
     pending, done, running = sorted(artifacts, key=lambda a: -readers[a.name]), set(), {}
-    executors: dict[int, ProcessPoolExecutor] = {}
+    executors: dict = {}    # lane -> ProcessPoolExecutor, started when first needed
     failure: BaseException | None = None
     rebuilt = 0
     try:
@@ -263,7 +268,7 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
                     report(artifact.name, "building", reason)
                     k = lane(artifact)
                     if k not in executors:
-                        executors[k] = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+                        executors[k] = _executor()
                     running[executors[k].submit(produce, artifact)] = (artifact, parts)
                     continue
                 done.add(artifact.name)
@@ -274,6 +279,8 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
                 if pending:   # inputs that can never be ready: a cycle
                     raise BuildError(f"artifacts {[a.name for a in pending]} wait on each other")
                 break
+            from concurrent.futures import FIRST_COMPLETED, wait
+
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 artifact, parts = running.pop(future)
@@ -289,6 +296,7 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
     finally:
         for executor in executors.values():
             executor.shutdown(wait=True, cancel_futures=True)
+        deps.save_imports_cache()
     if failure is not None:
         raise failure
     return rebuilt
