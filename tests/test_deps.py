@@ -14,7 +14,7 @@ from hw1.engine import deps
 
 
 def _clear_caches() -> None:
-    for fn in (deps._scan, deps._closure, deps.module_path, deps._imports_cache):
+    for fn in (deps._scan, deps._modules, deps.module_path, deps._imports_cache):
         fn.cache_clear()
 
 

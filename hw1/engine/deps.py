@@ -120,55 +120,48 @@ def save_imports_cache() -> None:
 
 
 @cache
-def _scan(path: Path, module: str) -> tuple[str, frozenset[str], frozenset[str]]:
+def _scan(name: str) -> tuple[str, str, frozenset[str], frozenset[str]]:
+    """(relative path, sha256, hw1 modules imported, third-party names imported) of module
+    ``name``'s source."""
+    path = module_path(name)
+    if path is None:
+        raise ValueError(f"no source file for module {name!r}")
     source = path.read_bytes()
     digest = sha256_bytes(source)
     known = _imports_cache()
-    key = f"{module} {digest}"
+    key = f"{name} {digest}"
     entry = known.entries.get(key)
     if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, list) for e in entry)):
         tree = ast.parse(source, filename=str(path))
-        ours, theirs = _imports(tree, module, path.name == "__init__.py")
+        ours, theirs = _imports(tree, name, path.name == "__init__.py")
         entry = known.entries[key] = [sorted(ours), sorted(theirs)]
         known.dirty = True
-    return digest, frozenset(entry[0]), frozenset(entry[1])
+    return path.relative_to(paths.ROOT).as_posix(), digest, frozenset(entry[0]), frozenset(entry[1])
+
+
+@cache
+def _modules(module: str) -> tuple[str, ...]:
+    """``module`` and every hw1 module it reaches, by name."""
+    parts = module.split(".")
+    todo = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]   # importing a.b runs a too
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += _scan(name)[2]
+    return tuple(sorted(seen))
 
 
 def closure(module: str) -> dict[str, str]:
     """{relative source path: sha256} of ``module`` and every hw1 module it reaches."""
-    return dict(_closure(module))
-
-
-@cache
-def _closure(module: str) -> dict[str, str]:
-    seen: dict[str, str] = {}
-    parts = module.split(".")
-    todo = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]   # importing a.b runs a too
-    while todo:
-        name = todo.pop()
-        path = module_path(name)
-        if path is None:
-            raise ValueError(f"no source file for module {name!r}")
-        rel = path.relative_to(paths.ROOT).as_posix()
-        if rel in seen:
-            continue
-        digest, ours, _ = _scan(path, name)
-        seen[rel] = digest
-        todo += sorted(ours)
-    return dict(sorted(seen.items()))
+    return dict(sorted(_scan(name)[:2] for name in _modules(module)))
 
 
 def libraries(module: str) -> dict[str, str]:
     """{distribution: version} of the third-party packages imported by ``module``'s closure."""
-    names: set[str] = set()
-    for rel in _closure(module):
-        name = rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-        names |= _scan(paths.ROOT / rel, name)[2]
-    versions = {}
-    for name in sorted(names):
-        dist = DISTRIBUTIONS.get(name, name)
-        versions[dist] = _version(dist)
-    return versions
+    names = set().union(*(_scan(name)[3] for name in _modules(module)))
+    return {DISTRIBUTIONS.get(name, name): _version(DISTRIBUTIONS.get(name, name)) for name in sorted(names)}
 
 
 def _normalized(name: str) -> str:
