@@ -14,6 +14,7 @@ and outputs the manifest does not vouch for, which are rebuilt.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -170,6 +171,12 @@ def produce(artifact: Artifact) -> dict:
     of them (their hashes, the seconds taken).  Runs in a worker process or in the build's."""
     start = time.perf_counter()
     ctx = Context(artifact)
+    collecting = gc.isenabled()
+    # A producer is short, but its first imports (torch, torch._dynamo, sympy, matplotlib)
+    # create hundreds of thousands of objects, over which the cyclic garbage collector would
+    # run again and again; paused, and frozen in workers (see _produce_in_worker), it saves
+    # about 0.4 s of a 4.8 s clean build on the 2-core machine.
+    gc.disable()
     try:
         result = _producer(artifact)(ctx)
         if artifact.data:
@@ -190,8 +197,21 @@ def produce(artifact: Artifact) -> dict:
             raise BuildError(f"computing {artifact.name} ({artifact.producer}) failed: {exc}") from None
         raise BuildError(f"computing {artifact.name} ({artifact.producer}) failed{_where(exc)}: "
                          f"{type(exc).__name__}: {exc}") from None
+    finally:
+        if collecting:
+            gc.enable()
     return {"outputs": {rel: deps.sha256_file(paths.ROOT / rel) for rel in artifact.files},
             "seconds": round(time.perf_counter() - start, 3)}
+
+
+def _produce_in_worker(artifact: Artifact) -> dict:
+    """``produce`` in a worker process, which ends with the build: what the producer left
+    behind (mostly imported modules) is moved out of the collector's sight (gc.freeze), so
+    that later producers in the same worker do not scan it again."""
+    try:
+        return produce(artifact)
+    finally:
+        gc.freeze()
 
 
 def record(manifest: Manifest, artifact: Artifact, parts: dict, entry: dict) -> None:
@@ -269,7 +289,7 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
                     k = lane(artifact)
                     if k not in executors:
                         executors[k] = _executor()
-                    running[executors[k].submit(produce, artifact)] = (artifact, parts)
+                    running[executors[k].submit(_produce_in_worker, artifact)] = (artifact, parts)
                     continue
                 done.add(artifact.name)
                 ready = [a for a in pending if all(i in done for i in a.inputs)]
