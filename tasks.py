@@ -45,7 +45,8 @@ def check(c, strict=False):
     from hw1.check import run
 
     if not run(strict=strict):
-        raise Exit("check failed: see the rows marked FAIL or the errors above", code=1)
+        where = "the rows marked FAIL" + (" and the lines starting 'error:'" if strict else "")
+        raise Exit(f"check failed: {where} above say what to fix", code=1)
 
 
 @task(help={"quick": "skip the slow tests (those that compile the PDF)",
