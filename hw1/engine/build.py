@@ -11,8 +11,8 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hw1 import document, paths
 from hw1.engine import deps, latex, store
@@ -77,8 +77,7 @@ def _tex_reason(manifest: Manifest, parts: dict) -> str | None:
     return None
 
 
-@dataclass
-class BuildResult:
+class BuildResult(NamedTuple):
     rebuilt: int
     compiled: bool
     summary: latex.LogSummary | None
