@@ -33,27 +33,27 @@ DLOSS_DC = sp.Mul(-1, sp.Sum(m[i] / (1 + sp.exp(s.c * m[i])), (i, 1, N)), evalua
 C_VALUES = (0.0, 0.5, 3.0, 20.0)                     # points along each ray
 
 
-def points_at(rays_: Sequence[tuple]) -> tuple[dict, ...]:
+def points_at(datasets: Sequence[tuple]) -> tuple[dict, ...]:
     """Points (margins m along a ray, c) with torch autograd and hw1.logistic as references, and
-    sympy's own unsimplified derivative as a third.  ``rays_`` holds (X, y, w) for each ray."""
+    sympy's own unsimplified derivative as a third.  ``datasets`` holds (X, y, w) for each ray."""
     import torch
 
     derived = s.lambdify([s.c, m, N], DERIVED)
     out = []
-    for X, y, w in rays_:
+    for X, y, w in datasets:
         X, y, w = (np.asarray(v, dtype=np.float64) for v in (X, y, w))
-        margins_ = logistic.margins(w, X, y)
+        margins = logistic.margins(w, X, y)
         for c in C_VALUES[: POINTS // 2]:
             ct = torch.tensor(c, dtype=torch.float64, requires_grad=True)
-            mt = torch.from_numpy(margins_)
+            mt = torch.from_numpy(margins)
             loss = torch.nn.functional.softplus(-ct * mt).sum()
             loss.backward()
             out.append({
-                "c": c, "m": margins_, "N": len(margins_),
+                "c": c, "m": margins, "N": len(margins),
                 "L_ray": {"torch": loss.item(), "hw1.logistic": logistic.loss_along_ray(c, w, X, y)},
                 "dL_dc": {"torch autograd": ct.grad.item(),
                           "hw1.logistic": logistic.dloss_dc(c, w, X, y),
-                          "sympy diff": float(derived(c, margins_, len(margins_)))},
+                          "sympy diff": float(derived(c, margins, len(margins)))},
             })
     return tuple(out)
 

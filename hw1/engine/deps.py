@@ -161,7 +161,8 @@ def closure(module: str) -> dict[str, str]:
 def libraries(module: str) -> dict[str, str]:
     """{distribution: version} of the third-party packages imported by ``module``'s closure."""
     names = set().union(*(_scan(name)[3] for name in _modules(module)))
-    return {DISTRIBUTIONS.get(name, name): _version(DISTRIBUTIONS.get(name, name)) for name in sorted(names)}
+    dists = sorted(DISTRIBUTIONS.get(name, name) for name in names)
+    return {dist: _version(dist) for dist in dists}
 
 
 def _normalized(name: str) -> str:
