@@ -114,3 +114,12 @@ def test_claim_points_are_seeded():
 def test_by_name_rejects_unknown_names():
     with pytest.raises(ValueError, match="no claim named 'nope'"):
         claims.by_name("nope")
+
+
+def test_define_escapes_text_but_keeps_latex():
+    from pylatex import NoEscape
+
+    from hw1.typeset import define
+
+    assert define("Cost", "5$ & 10%") == r"\newcommand{\Cost}{5\$ \& 10\%}"
+    assert define("Config", NoEscape(r"$f = \tanh$")) == r"\newcommand{\Config}{$f = \tanh$}"

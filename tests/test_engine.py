@@ -233,6 +233,18 @@ def test_build_log_is_clean(built_project):
 
 
 @slow
+def test_no_generated_latex_is_escaped_twice(built_project):
+    """Math meant for TeX must reach it as math: an escaped dollar or backslash in a fragment
+    prints as '$' or '\\' in the PDF."""
+    for path in (built_project / "build" / "generated").glob("*.tex"):
+        text = path.read_text(encoding="utf-8")
+        assert "\\$" not in text and "\\textbackslash" not in text, path.name
+    text = subprocess.run(["pdftotext", str(built_project / "build" / "hw1.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "$" not in text and "\\tanh" not in text
+
+
+@slow
 def test_python_error_names_the_artifact_and_where(project_copy):
     before = sha(project_copy / "build" / "hw1.pdf")
     edit(project_copy / "hw1" / "typeset" / "settings.py", "def constants(ctx) -> None:\n",

@@ -102,8 +102,13 @@ def write_fragment(path: Path, parts: list[LatexObject | str], *, made_by: str) 
 
 def define(name: str, value) -> str:
     r"""\newcommand{\<name>}{<value>}: a number or word the hand-written prose can use.
-    ``value`` is a str (escaped here) or a PyLaTeX object (already safe)."""
+    ``value`` is a str (escaped here), or a NoEscape or PyLaTeX object (already LaTeX)."""
     if not name.isascii() or not name.isalpha():
         raise ValueError(f"macro name must be ASCII letters only, got {name!r}")
-    body = value.dumps() if isinstance(value, LatexObject) else escape_latex(str(value))
+    if isinstance(value, LatexObject):
+        body = value.dumps()
+    elif isinstance(value, NoEscape):
+        body = str(value)
+    else:
+        body = escape_latex(str(value))
     return "\\newcommand{\\%s}{%s}" % (name, body)
