@@ -26,7 +26,7 @@ def setup(c):
 
 @task(help={"explain": "say, for each artifact and for LaTeX, whether it was rebuilt or reused and why"})
 def build_pdf(c, explain=False):
-    """Compute, verify, typeset and compile the homework into build/hw1.pdf."""
+    """Compute, verify, typeset and compile the document into its PDF (build/hw1.pdf)."""
     from hw1.engine.build import build_pdf as build
     from hw1.engine.latex import LatexError
     from hw1.engine.store import BuildError
@@ -34,18 +34,17 @@ def build_pdf(c, explain=False):
     try:
         build(explain=explain)
     except (BuildError, LatexError) as exc:
-        raise Exit(f"build-pdf failed: {exc}\n(the previous build/hw1.pdf, if any, is unchanged)",
-                   code=1) from None
+        raise Exit(f"build-pdf failed: {exc}\n(the previous PDF, if any, is unchanged)", code=1) from None
 
 
-@task(help={"strict": "also fail on unfinished work in doc/ (placeholders, empty proofs, "
-                      "answers not yet written): use before submitting"})
+@task(help={"strict": "also fail on hand-typed display math not marked \\unchecked and on unfinished "
+                      "work (placeholders, empty proofs, answers not yet written): use before submitting"})
 def check(c, strict=False):
-    """Re-run every numerical check of the document's claims and print them as a table."""
-    from hw1.check import run
+    """Re-run every claim and check the document declares, afresh, and print them as a table."""
+    from hw1.engine.check import run
 
     if not run(strict=strict):
-        where = "the rows marked FAIL" + (" and the lines starting 'error:'" if strict else "")
+        where = "the rows marked FAIL and the lines starting 'error:'"
         raise Exit(f"check failed: {where} above say what to fix", code=1)
 
 
@@ -65,14 +64,13 @@ def test(c, quick=False, k=""):
 
 @task
 def clean(c):
-    """Remove everything the build generated (build/, figures, caches)."""
+    """Remove everything the build generated (the build folder and the figures)."""
     from hw1 import paths
 
     shutil.rmtree(paths.BUILD, ignore_errors=True)
-    for f in paths.FIGURES.iterdir():
-        if f.name not in (".gitignore", "README.md"):
-            f.unlink()
-    print("clean: removed build/ and the generated figures")
+    for f in paths.FIGURES.glob("*.pdf"):
+        f.unlink()
+    print(f"clean: removed {paths.rel(paths.BUILD)}/ and the figures in {paths.rel(paths.FIGURES)}/")
 
 
 @task(help={"pages": "how many pages (default 2)", "dpi": "resolution (default 60)"})

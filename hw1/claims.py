@@ -1,12 +1,15 @@
-"""The claim registry: every formula the document displays, with the numbers that prove it.
+"""Claims: the formulas a document displays, with the numbers that prove them.
 
 A claim is an equation ``lhs = rhs`` built from sympy objects (``hw1.symbolic``).  Its
 ``.latex`` is what sympy's printer makes of it and is what the document shows, verbatim.  Its
 ``.verify()`` evaluates the *same* ``rhs`` object numerically (via lambdify) on seeded points
 and compares the result with independent references (torch autograd,
-``torch.autograd.functional.jacobian``, hw1's hand-written backprop).  The error measure is
+``torch.autograd.functional.jacobian``, hw1's hand-written backprop, ...).  The error measure is
 the normwise relative error of ``hw1.gradcheck.rel_err``; a claim holds when the largest error
 over its points and references is at most its tolerance (1e-10 unless stated).
+
+Claims are declared in the document's modules with ``@claim`` (see ``hw1.engine.declare``);
+``all_claims()`` finds every one of them, wherever it is declared::
 
     >>> from hw1 import claims
     >>> for claim in claims.all_claims():
@@ -15,7 +18,6 @@ over its points and references is at most its tolerance (1e-10 unless stated).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,11 +27,7 @@ import numpy as np
 from hw1.gradcheck import rel_err
 
 DEFAULT_TOL = 1e-10
-POINTS = 8   # seeded points each claim is checked on
-
-# Modules that register claims, by name: importing them here would make every claim depend
-# on every problem's code (see hw1.build.deps).
-CLAIM_MODULES = ("hw1.problem1", "hw1.problem2")
+POINTS = 8   # seeded points a claim is usually checked on
 
 Values = Mapping[str, object]
 
@@ -43,10 +41,12 @@ class ClaimResult:
     points: int
     method: str
     reason: str = ""
+    where: str = ""       # file:line of the claim's declaration
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else f"FAILED ({self.reason or 'error above tolerance'})"
-        return (f"{self.name}: max rel. error {self.max_rel_err:.2e} over {self.points} points "
+        at = f" ({self.where})" if self.where else ""
+        return (f"{self.name}{at}: max rel. error {self.max_rel_err:.2e} over {self.points} points "
                 f"(tolerance {self.tol:.0e}, vs {self.method}) {verdict}")
 
 
@@ -58,22 +58,38 @@ class Claim:
     """
 
     def __init__(self, name: str, lhs, rhs, *, points: Callable[[], Sequence[Values]],
-                 reference: Callable[[Values], Mapping[str, np.ndarray]], shape: str = "",
-                 tol: float = DEFAULT_TOL):
+                 reference: Callable[[Values], Mapping[str, np.ndarray]], tol: float = DEFAULT_TOL,
+                 where: str = ""):
         self.name, self.lhs, self.rhs = name, lhs, rhs
         self.points, self.reference = points, reference
-        self.shape = shape      # LaTeX of the space the value lives in, e.g. \mathbb{R}^{d}
         self.tol = tol
+        self.where = where      # file:line of its declaration, for messages
 
     def __repr__(self) -> str:
         return f"Claim({self.name!r}: {self.latex})"
 
     @cached_property
     def latex(self) -> str:
-        """The equation as the document shows it (an ``align`` row: ``lhs &= rhs``)."""
+        """The equation as the document shows it (an ``align`` row: ``lhs &= rhs``).  A string
+        ``lhs`` is the author's own LaTeX, used as it is."""
         from hw1.symbolic import latex
 
-        return f"{latex(self.lhs)} &= {latex(self.rhs)}"
+        lhs = self.lhs if isinstance(self.lhs, str) else latex(self.lhs)
+        return f"{lhs} &= {latex(self.rhs)}"
+
+    @cached_property
+    def space(self) -> str:
+        """LaTeX of where the left side lives, e.g. ``\\in \\mathbb{R}^{K \\times d}`` ('' if unknown)."""
+        from hw1.symbolic import latex
+
+        rows, cols = getattr(self.lhs, "shape", (1, 1)) if not isinstance(self.lhs, str) else (None, None)
+        if rows is None:
+            return ""
+        if rows == 1 and cols == 1:
+            return r"\in \mathbb{R}"
+        if cols == 1:
+            return r"\in \mathbb{R}^{%s}" % latex(rows)
+        return r"\in \mathbb{R}^{%s \times %s}" % (latex(rows), latex(cols))
 
     @cached_property
     def _args(self) -> list:
@@ -124,7 +140,7 @@ class Claim:
             problem = "non-finite error"
         ok = problem is None and worst <= self.tol
         return ClaimResult(self.name, ok, worst if problem is None else float("inf"), self.tol,
-                           count, ", ".join(methods) or "-", problem or "")
+                           count, ", ".join(methods) or "-", problem or "", self.where)
 
 
 class ElementClaim(Claim):
@@ -150,6 +166,15 @@ class ElementClaim(Claim):
 
         return [i, j, *sorted(self.rhs.atoms(sp.IndexedBase), key=lambda b: b.name)]
 
+    @cached_property
+    def space(self) -> str:
+        from hw1.symbolic import latex
+
+        rows, cols = self.matrix.shape
+        if rows == 1:
+            return r"j \in \{1, \dots, %s\}" % latex(cols)
+        return r"i \in \{1, \dots, %s\},\ j \in \{1, \dots, %s\}" % (latex(rows), latex(cols))
+
     def evaluate(self, point: Values) -> np.ndarray:
         rows, cols = (int(point[str(s)]) if not s.is_Integer else int(s) for s in self.matrix.shape)
         grid_i, grid_j = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
@@ -159,21 +184,59 @@ class ElementClaim(Claim):
             * np.ones((rows, cols))
 
 
-def _collect(function: str) -> list[Claim]:
-    found = []
-    for module in CLAIM_MODULES:
-        found += getattr(importlib.import_module(module), function)()
-    return found
+@dataclass(frozen=True)
+class Entry:
+    """``lhs=entry(M)`` declares an element-wise claim ``(M)_{ij} = rhs(i, j)``."""
+
+    matrix: object
+    row: str | None = None
+
+
+def entry(matrix, row: str | None = None) -> Entry:
+    """The left side of an element-wise formula: the entries of ``matrix``; ``row="1"`` prints
+    a row vector's entries as (M)_{1j}."""
+    return Entry(matrix, row)
+
+
+def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, object], *,
+         where: str = "") -> Claim:
+    """The Claim a ``@claim`` declaration stands for: ``function(**inputs)`` is its right side;
+    ``options`` are the decorator's (lhs, points, against, tol); ``inputs`` holds the data of
+    the experiments named by the parameters of ``function`` and of ``points``."""
+    import inspect
+
+    lhs, points, against = options.get("lhs"), options.get("points"), options.get("against")
+    missing = [k for k, v in (("lhs", lhs), ("points", points), ("against", against)) if v is None]
+    if missing:
+        raise ValueError(f"@claim of {name} needs {', '.join(missing)}= (the left side, the seeded "
+                         "points, and the references to compare with)")
+    if not callable(points) or not callable(against):
+        raise ValueError(f"@claim of {name}: points= and against= must be functions")
+
+    def call(fn: Callable):
+        wanted = inspect.signature(fn).parameters
+        return fn(**{k: v for k, v in inputs.items() if k in wanted})
+
+    rhs = call(function)
+    tol = DEFAULT_TOL if options.get("tol") is None else float(options["tol"])
+    kwargs = dict(points=lambda: call(points), reference=against, tol=tol, where=where)
+    if isinstance(lhs, Entry):
+        return ElementClaim(name, lhs.matrix, rhs, row=lhs.row, **kwargs)
+    return Claim(name, lhs, rhs, **kwargs)
 
 
 def all_claims() -> list[Claim]:
-    """Every claim the document displays, in document order."""
-    return _collect("claims")
+    """Every claim the document can display, wherever it is declared, in document order."""
+    from hw1.engine.run import Runner
+
+    return Runner().claims(wrong=False)
 
 
 def draft_claims() -> list[Claim]:
-    """The draft's wrong statements, encoded as claims; each must fail ``verify()``."""
-    return _collect("draft_claims")
+    """The statements declared ``wrong=True`` (mistakes kept on record); each must fail."""
+    from hw1.engine.run import Runner
+
+    return Runner().claims(wrong=True)
 
 
 def by_name(name: str) -> Claim:

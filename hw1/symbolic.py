@@ -2,8 +2,9 @@
 that writes them the way the document does, and one numpy printer that evaluates the very
 same expressions.  Importing this module imports sympy.
 
-Symbols are defined once here; ``hw1.problem1`` and ``hw1.problem2`` build their derivations
-from them, and ``hw1.claims`` prints and evaluates those derivations.
+The network's symbols are defined once here, each with the way the document writes it; a
+problem's module makes its own symbols with ``matrix``, ``scalar`` and ``indexed``.
+``hw1.claims`` prints and evaluates the derivations built from them.
 """
 
 from __future__ import annotations
@@ -14,85 +15,82 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.numpy import NumPyPrinter
 
+# -- how the document writes each symbol ------------------------------------------------------
+# Filled where a symbol is made (``matrix``, ``scalar``, ``indexed`` below, or in a problem's own
+# module): there is no table to edit by hand.  A superscript is kept apart from its base so that
+# a transpose prints as W^{(1)\top}, never as the double superscript W^{(1)}^T.
+_NAMES: dict[str, tuple[str, str | None]] = {}
+_INDEXED: dict[str, tuple[str, str]] = {}
+
+
+def _register(table: dict, name: str, how: tuple) -> None:
+    if table.get(name, how) != how:
+        raise ValueError(f"symbol {name!r} is already written {table[name]!r}; "
+                         f"it cannot also be written {how!r}: give the new symbol another name")
+    table[name] = how
+
+
+def matrix(name: str, rows, cols, tex: str, sup: str | None = None) -> sp.MatrixSymbol:
+    """A matrix (or column vector, cols = 1) named ``name`` in code, written ``tex`` with the
+    superscript ``sup`` in the document: ``matrix("W1", d, n, r"\\mathbf{W}", "(1)")``."""
+    _register(_NAMES, name, (tex, sup))
+    return sp.MatrixSymbol(name, rows, cols)
+
+
+def scalar(name: str, tex: str, **assumptions) -> sp.Symbol:
+    """A scalar named ``name`` in code and written ``tex`` in the document."""
+    _register(_NAMES, name, (tex, None))
+    return sp.Symbol(name, **assumptions)
+
+
+def indexed(name: str, tex: str, sub: str = "") -> sp.IndexedBase:
+    """A vector whose entries the document writes ``tex_{sub,i}``: ``indexed("z1", "z", "1")``."""
+    _register(_INDEXED, name, (tex, sub))
+    return sp.IndexedBase(name)
+
+
 # -- sizes ------------------------------------------------------------------------------------
 n, d, K = sp.symbols("n d K", integer=True, positive=True)
 eta = sp.Symbol("eta", positive=True)          # the learning rate
-c = sp.Symbol("c", positive=True)              # the scale along a ray (Problem 2)
+c = sp.Symbol("c", positive=True)              # the scale along a ray
 
 # -- the network's variables (column vectors are (m, 1) matrices) ------------------------------
-x = sp.MatrixSymbol("x", n, 1)
-y = sp.MatrixSymbol("y", K, 1)
-W1 = sp.MatrixSymbol("W1", d, n)
-b1 = sp.MatrixSymbol("b1", d, 1)
-W2 = sp.MatrixSymbol("W2", K, d)
-b2 = sp.MatrixSymbol("b2", K, 1)
-z1 = sp.MatrixSymbol("z1", d, 1)               # output of Linear1
-z2 = sp.MatrixSymbol("z2", d, 1)               # output of f
-z3 = sp.MatrixSymbol("z3", K, 1)               # output of Linear2
-y_hat = sp.MatrixSymbol("y_hat", K, 1)         # output of g
-ell = sp.MatrixSymbol("ell", 1, 1)             # the loss, a scalar
+x = matrix("x", n, 1, r"\mathbf{x}")
+y = matrix("y", K, 1, r"\mathbf{y}")
+W1 = matrix("W1", d, n, r"\mathbf{W}", "(1)")
+b1 = matrix("b1", d, 1, r"\mathbf{b}", "(1)")
+W2 = matrix("W2", K, d, r"\mathbf{W}", "(2)")
+b2 = matrix("b2", K, 1, r"\mathbf{b}", "(2)")
+z1 = matrix("z1", d, 1, r"\mathbf{z}_{1}")           # output of Linear1
+z2 = matrix("z2", d, 1, r"\mathbf{z}_{2}")           # output of f
+z3 = matrix("z3", K, 1, r"\mathbf{z}_{3}")           # output of Linear2
+y_hat = matrix("y_hat", K, 1, r"\hat{\mathbf{y}}")   # output of g
+ell = matrix("ell", 1, 1, r"\ell")                   # the loss, a scalar
 
-# -- the Jacobians the homework's part 3 allows (numerator layout) ----------------------------
-dl_dyhat = sp.MatrixSymbol("dl_dyhat", 1, K)
-dyhat_dz3 = sp.MatrixSymbol("dyhat_dz3", K, K)
-dz2_dz1 = sp.MatrixSymbol("dz2_dz1", d, d)
-dz3_db2 = sp.MatrixSymbol("dz3_db2", K, K)
-dz3_dz2 = sp.MatrixSymbol("dz3_dz2", K, d)
-dz1_db1 = sp.MatrixSymbol("dz1_db1", d, d)
+# -- the Jacobians of the backward pass (numerator layout) -------------------------------------
+dl_dyhat = matrix("dl_dyhat", 1, K, r"\frac{\partial \ell}{\partial \hat{\mathbf{y}}}")
+dyhat_dz3 = matrix("dyhat_dz3", K, K, r"\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}_{3}}")
+dz2_dz1 = matrix("dz2_dz1", d, d, r"\frac{\partial \mathbf{z}_{2}}{\partial \mathbf{z}_{1}}")
+dz3_db2 = matrix("dz3_db2", K, K, r"\frac{\partial \mathbf{z}_{3}}{\partial \mathbf{b}^{(2)}}")
+dz3_dz2 = matrix("dz3_dz2", K, d, r"\frac{\partial \mathbf{z}_{3}}{\partial \mathbf{z}_{2}}")
+dz1_db1 = matrix("dz1_db1", d, d, r"\frac{\partial \mathbf{z}_{1}}{\partial \mathbf{b}^{(1)}}")
 
 # -- gradients, shaped like their parameters ---------------------------------------------------
-dW1 = sp.MatrixSymbol("dW1", d, n)
-db1 = sp.MatrixSymbol("db1", d, 1)
-dW2 = sp.MatrixSymbol("dW2", K, d)
-db2 = sp.MatrixSymbol("db2", K, 1)
+dW1 = matrix("dW1", d, n, r"d\mathbf{W}", "(1)")
+db1 = matrix("db1", d, 1, r"d\mathbf{b}", "(1)")
+dW2 = matrix("dW2", K, d, r"d\mathbf{W}", "(2)")
+db2 = matrix("db2", K, 1, r"d\mathbf{b}", "(2)")
 
 # -- SGD: all parameters stacked in one vector ------------------------------------------------
 P = sp.Symbol("P", integer=True, positive=True)   # number of parameters
-theta = sp.MatrixSymbol("theta", P, 1)
-theta_next = sp.MatrixSymbol("theta_next", P, 1)
-grad_theta = sp.MatrixSymbol("grad_theta", P, 1)
+theta = matrix("theta", P, 1, r"\boldsymbol{\theta}")
+theta_next = matrix("theta_next", P, 1, r"\boldsymbol{\theta}'")
+grad_theta = matrix("grad_theta", P, 1, r"\nabla_{\boldsymbol{\theta}} \ell")
 
-# How the document writes each symbol: (base, superscript or None).  A superscript is kept
-# apart so that a transpose prints as W^{(1)\top}, never as the double superscript W^{(1)}^T.
-NAMES: dict[str, tuple[str, str | None]] = {
-    "x": (r"\mathbf{x}", None),
-    "y": (r"\mathbf{y}", None),
-    "W1": (r"\mathbf{W}", "(1)"),
-    "b1": (r"\mathbf{b}", "(1)"),
-    "W2": (r"\mathbf{W}", "(2)"),
-    "b2": (r"\mathbf{b}", "(2)"),
-    "z1": (r"\mathbf{z}_{1}", None),
-    "z2": (r"\mathbf{z}_{2}", None),
-    "z3": (r"\mathbf{z}_{3}", None),
-    "y_hat": (r"\hat{\mathbf{y}}", None),
-    "ell": (r"\ell", None),
-    "dl_dyhat": (r"\frac{\partial \ell}{\partial \hat{\mathbf{y}}}", None),
-    "dyhat_dz3": (r"\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}_{3}}", None),
-    "dz2_dz1": (r"\frac{\partial \mathbf{z}_{2}}{\partial \mathbf{z}_{1}}", None),
-    "dz3_db2": (r"\frac{\partial \mathbf{z}_{3}}{\partial \mathbf{b}^{(2)}}", None),
-    "dz3_dz2": (r"\frac{\partial \mathbf{z}_{3}}{\partial \mathbf{z}_{2}}", None),
-    "dz1_db1": (r"\frac{\partial \mathbf{z}_{1}}{\partial \mathbf{b}^{(1)}}", None),
-    "dW1": (r"d\mathbf{W}", "(1)"),
-    "db1": (r"d\mathbf{b}", "(1)"),
-    "dW2": (r"d\mathbf{W}", "(2)"),
-    "db2": (r"d\mathbf{b}", "(2)"),
-    "theta": (r"\boldsymbol{\theta}", None),
-    "theta_next": (r"\boldsymbol{\theta}'", None),
-    "grad_theta": (r"\nabla_{\boldsymbol{\theta}} \ell", None),
-    "w_hat": (r"\hat{\mathbf{w}}", None),
-    # Problem 2 (scalars)
-    "L_ray": (r"L(c\hat{\mathbf{w}})", None),
-    "dL_dc": (r"\frac{\partial L(c\hat{\mathbf{w}})}{\partial c}", None),
-}
-
-
-# Entries of vectors, for element-wise formulas: name -> (base, subscript before the index).
-INDEXED: dict[str, tuple[str, str]] = {
-    "z1": ("z", "1"),
-    "y_hat": (r"\hat{y}", ""),
-    "y": ("y", ""),
-    "m": ("m", ""),   # Problem 2: the margin m_i = y_i w_hat^T x_i of point i
-}
+# -- entries of the network's vectors, for element-wise formulas (indices run from 0 in code) ---
+z1_ = indexed("z1", "z", "1")
+y_hat_ = indexed("y_hat", r"\hat{y}")
+y_ = indexed("y", "y")
 i, j = sp.symbols("i j", integer=True, nonnegative=True)
 
 
@@ -176,7 +174,7 @@ class DocLatexPrinter(LatexPrinter):
     transposes as ^{\\top}, identities as I_K."""
 
     def _name(self, expr, transpose: bool = False) -> str:
-        base, sup = NAMES.get(expr.name, (expr.name, None))
+        base, sup = _NAMES.get(expr.name, (expr.name, None))
         sups = [s for s in (sup, r"\top" if transpose else None) if s]
         if not sups:
             return base
@@ -188,7 +186,7 @@ class DocLatexPrinter(LatexPrinter):
         return self._name(expr)
 
     def _print_Symbol(self, expr, style="plain"):
-        if expr.name in NAMES:
+        if expr.name in _NAMES:
             return self._name(expr)
         return super()._print_Symbol(expr, style)
 
@@ -210,7 +208,7 @@ class DocLatexPrinter(LatexPrinter):
 
     def _print_Indexed(self, expr):
         # an entry of a vector: z1[i] -> z_{1,i}, y_hat[j] -> \hat{y}_{j}
-        base, sub = INDEXED.get(expr.base.label.name, (expr.base.label.name, ""))
+        base, sub = _INDEXED.get(expr.base.label.name, (expr.base.label.name, ""))
         idx = ",".join(self._print(i) for i in expr.indices)
         return "%s_{%s%s}" % (base, sub + "," if sub else "", idx)
 

@@ -70,23 +70,3 @@ def sgd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
                            expected=f"{theta.shape}, the shape of params[{k!r}]")
         new[k] = theta - lr * grad
     return new
-
-
-def training_run(*, n: int = 4, d: int = 16, K: int = 2, batch: int = 32, lr: float = 0.01,
-                 steps: int = 200, seed: int = 0) -> dict:
-    """Problem 1, part 1: SGD on one seeded synthetic batch (targets from a random 'teacher'
-    network plus noise).  Returns the loss history, JSON-ready."""
-    rng = np.random.default_rng(seed)
-    teacher = TwoLayerNet(n, d, K, "5relu", "identity", seed=seed + 1000)
-    x = rng.normal(size=(batch, n))
-    y = teacher.forward(x).y_hat + 0.1 * rng.normal(size=(batch, K))
-    student = TwoLayerNet(n, d, K, "5relu", "identity", seed=seed)
-    result = train_sgd(student.params, x, y, f="5relu", g="identity", loss="mse", lr=lr,
-                       steps=steps)
-    return {"n": n, "d": d, "K": K, "batch": batch, "lr": lr, "steps": steps, "seed": seed,
-            "losses": result.losses.tolist()}
-
-
-def training_data(ctx) -> dict:
-    """Producer of the ``p1-training`` artifact (see hw1.document)."""
-    return training_run(**ctx.params)

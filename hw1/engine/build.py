@@ -1,6 +1,6 @@
-"""``invoke build-pdf``: bring the artifacts up to date, compile if a TeX input changed, and
-replace build/hw1.pdf only when everything succeeded.  Standard library only, so a no-op
-build is as cheap as hashing a few files."""
+"""``invoke build-pdf``: find the declarations, check every name the LaTeX uses, bring the
+artifacts up to date, compile if a TeX input changed, and replace the PDF only when everything
+succeeded.  Standard library only, so a no-op build is as cheap as hashing a few files."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1 import document, paths
-from hw1.engine import deps, latex, store
+from hw1 import paths
+from hw1.engine import deps, discover, fragments, latex, store, texscan
 from hw1.engine.store import BuildError, Manifest
 
 LOCK = paths.BUILD / ".lock"
@@ -46,15 +46,23 @@ def lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _hashes(rels) -> dict[str, str]:
+    out = {}
+    for rel in rels:
+        try:
+            out[rel] = deps.sha256_file(paths.ROOT / rel)
+        except OSError:
+            out[rel] = "missing"
+    return out
+
+
 def tex_components(manifest: Manifest, epoch: str) -> dict:
-    """Everything the TeX run reads from the project: hand-written doc/ files, the generated
-    fragments and figures (by their recorded hashes), the date, the command."""
-    doc = {p.relative_to(paths.ROOT).as_posix(): deps.sha256_file(p)
-           for p in sorted(paths.DOC.rglob("*")) if p.is_file()}
-    generated = {rel: h for entry in manifest.artifacts.values()
-                 for rel, h in entry.get("outputs", {}).items() if not rel.startswith("build/cache/")}
-    return {"doc": doc, "generated": dict(sorted(generated.items())), "epoch": epoch,
-            "command": latex.command(), "texinputs": latex.texinputs()}
+    """Everything the TeX run reads from the project: every .tex file of the document's folder
+    (a new one may be \\input), and every project file the last run read (fragments, figures,
+    the style, listed sources), by content; the date; the command."""
+    doc = [p.relative_to(paths.ROOT).as_posix() for p in sorted(paths.DOC.rglob("*.tex"))]
+    return {"read": _hashes(sorted({*doc, *latex.read_files()})),
+            "epoch": epoch, "command": latex.command(), "texinputs": latex.texinputs()}
 
 
 def _tex_reason(manifest: Manifest, parts: dict) -> str | None:
@@ -62,18 +70,19 @@ def _tex_reason(manifest: Manifest, parts: dict) -> str | None:
     if not old:
         return "never compiled"
     if not paths.PDF.is_file():
-        return f"{paths.PDF.relative_to(paths.ROOT)} is missing"
+        return f"{paths.rel(paths.PDF)} is missing"
     if store.key_of(parts) != old.get("key"):
-        before = old.get("components", {})
-        changed = [rel for group in ("doc", "generated") for rel, h in parts[group].items()
-                   if before.get(group, {}).get(rel) != h]
-        changed += [rel for group in ("doc", "generated") for rel in before.get(group, {})
-                    if rel not in parts[group]]
-        if parts["epoch"] != before.get("epoch"):
+        before = old.get("components", {}).get("read", {})
+        changed = [rel for rel, h in parts["read"].items() if before.get(rel) != h]
+        changed += [rel for rel in before if rel not in parts["read"]]
+        if parts["epoch"] != old.get("components", {}).get("epoch"):
             changed.append("SOURCE_DATE_EPOCH (the last commit's time)")
         return "changed: " + (", ".join(changed) or "the TeX command")
-    if deps.sha256_file(paths.PDF) != old.get("pdf"):
-        return f"{paths.PDF.relative_to(paths.ROOT)} does not match the recorded build"
+    try:
+        if deps.sha256_file(paths.PDF) != old.get("pdf"):
+            return f"{paths.rel(paths.PDF)} does not match the recorded build"
+    except OSError:
+        return f"{paths.rel(paths.PDF)} cannot be read"
     return None
 
 
@@ -82,28 +91,73 @@ class BuildResult(NamedTuple):
     compiled: bool
     summary: latex.LogSummary | None
     seconds: float
+    warnings: int
 
 
 def _replace_pdf(made: Path) -> None:
     temp = paths.PDF.with_name(f".{paths.PDF.name}.tmp-{os.getpid()}")
-    shutil.copyfile(made, temp)
-    os.replace(temp, paths.PDF)
+    try:
+        shutil.copyfile(made, temp)
+        os.replace(temp, paths.PDF)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, int]:
+    """The document's declarations, after checking every name its LaTeX uses.  Unknown names
+    stop the build (file:line, closest names); hand-typed display math gets a warning each."""
+    try:
+        found = discover.declarations()
+    finally:
+        discover.save_cache()
+    refs, shown, _ = texscan.scan()
+    errors = texscan.check_references(refs, discover.by_name(found))
+    if errors:
+        raise BuildError("\n".join(str(e) for e in errors[:10])
+                         + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""))
+    for finding in shown:
+        echo(f"warning: {finding}")
+    return found, len(shown)
 
 
 def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> BuildResult:
-    """Build build/hw1.pdf.  Raises BuildError or latex.LatexError with a short message."""
+    """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message."""
     start = time.perf_counter()
     with lock():
         store.remove_orphans()
+        try:
+            found, warnings = declarations_and_references(echo)
+        except discover.DiscoveryError as exc:
+            raise BuildError(str(exc)) from None
         manifest = Manifest()
+        todo = store.artifacts(found)
+        gone = store.forget_removed(manifest, todo)
+        if gone and explain:
+            echo(f"  removed  {', '.join(gone)}: no longer declared")
 
         def report(name: str, verdict: str, detail: str) -> None:
             if explain or verdict == "building":
                 echo(f"  {verdict:<8} {name}: {detail}" if verdict != "building"
                      else f"  building {name} ({detail})")
 
-        rebuilt = store.update(document.ARTIFACTS, manifest, report=report)
-        echo(f"artifacts: {rebuilt} rebuilt, {len(document.ARTIFACTS) - rebuilt} reused")
+        rebuilt = store.update(todo, manifest, report=report)
+        echo(f"artifacts: {rebuilt} rebuilt, {len(todo) - rebuilt} reused")
+        _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo))
 
         epoch = latex.source_date_epoch()
         if not epoch:
@@ -114,27 +168,27 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> 
         if reason is None:
             if explain:
                 echo("  reused   LaTeX: no TeX input changed")
-            echo(f"pdf: {paths.PDF.relative_to(paths.ROOT)} is up to date")
-            return BuildResult(rebuilt, False, None, time.perf_counter() - start)
+            echo(f"pdf: {paths.rel(paths.PDF)} is up to date")
+            return BuildResult(rebuilt, False, None, time.perf_counter() - start, warnings)
 
-        echo(f"latex: compiling {paths.MAIN_TEX.relative_to(paths.ROOT)} ({reason})"
-             if explain else f"latex: compiling {paths.MAIN_TEX.relative_to(paths.ROOT)}")
-        producers = {rel: a.producer for a in document.ARTIFACTS for rel in a.files}
+        main = paths.rel(paths.MAIN_TEX)
+        echo(f"latex: compiling {main} ({reason})" if explain else f"latex: compiling {main}")
+        producers = {rel: f"{d.kind} {d.name} ({d.where})" for d in todo for rel in store.outputs(d)}
         t0 = time.perf_counter()
         try:
             made, summary, passes = latex.compile_pdf(epoch, producers)
         except KeyboardInterrupt:
             # latexmk's own record may now describe a run that never finished: forget it
-            (paths.TEX_OUT / "hw1.fdb_latexmk").unlink(missing_ok=True)
+            (paths.TEX_OUT / f"{paths.JOB}.fdb_latexmk").unlink(missing_ok=True)
             raise
         _replace_pdf(made)
-        manifest.tex = {"key": store.key_of(parts), "components": parts,
-                        "pdf": deps.sha256_file(paths.PDF)}
+        parts = tex_components(manifest, epoch)     # with what this run read
+        manifest.tex = {"key": store.key_of(parts), "components": parts, "pdf": deps.sha256_file(paths.PDF)}
         manifest.save()
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")
-        echo(f"pdf: {paths.PDF.relative_to(paths.ROOT)} ({_pages(made)} pages, "
+        echo(f"pdf: {paths.rel(paths.PDF)} ({_pages(made)} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")
-        return BuildResult(rebuilt, True, summary, time.perf_counter() - start)
+        return BuildResult(rebuilt, True, summary, time.perf_counter() - start, warnings)
 
 
 def _pages(pdf: Path) -> str:

@@ -1,8 +1,9 @@
 """What a generated artifact depends on, found without importing anything.
 
-The source of a producer's module and, transitively, of every hw1 module it imports (read
-with ``ast``, so lazy imports inside functions count too), plus the versions of the
-third-party libraries those modules import.  Only the standard library is used here, so a
+The source of a declaration's module and, transitively, of every module of the project it
+imports (the hw1 package and the document's own modules; read with ``ast``, so lazy imports
+inside functions count too), plus the versions of the third-party libraries those modules
+import.  Only the standard library is used here, so a
 no-op build never loads numpy, torch, sympy or matplotlib.
 """
 
@@ -36,10 +37,17 @@ def sha256_file(path: Path) -> str:
 
 
 @cache
+def _local_packages() -> frozenset[str]:
+    """Top-level import names whose source is in the project: hw1 and the document's folder."""
+    return frozenset({"hw1", paths.DOC.relative_to(paths.ROOT).parts[0]})
+
+
+@cache
 def module_path(name: str) -> Path | None:
-    """The source file of hw1 module ``name`` (``hw1.x.y``), or None if there is none."""
+    """The source file of the project's module ``name`` (``hw1.x.y``, ``doc.problem2``), or
+    None if it is not one of the project's."""
     parts = name.split(".")
-    if parts[0] != "hw1":
+    if parts[0] not in _local_packages():
         return None
     base = paths.ROOT.joinpath(*parts)
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
@@ -49,12 +57,12 @@ def module_path(name: str) -> Path | None:
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool) -> tuple[set[str], set[str]]:
-    """(hw1 modules, top-level third-party names) imported anywhere in ``tree``."""
+    """(the project's modules, top-level third-party names) imported anywhere in ``tree``."""
     ours, theirs = set(), set()
 
     def add(name: str) -> None:
         top = name.split(".")[0]
-        if top == "hw1":
+        if top in _local_packages():
             parts = name.split(".")
             for k in range(1, len(parts) + 1):   # importing hw1.a.b runs hw1 and hw1.a too
                 if module_path(".".join(parts[:k])):
@@ -82,19 +90,21 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> tuple[set[str], se
 
 
 class _ImportsCache:
-    """{"<module> <sha256 of source>": [hw1 modules, third-party names]}, for the current set
-    of hw1 source files (adding or removing one can change what ``from hw1 import x`` means)."""
+    """{"<module> <sha256 of source>": [project modules, third-party names]}, for the current
+    set of the project's source files (adding or removing one can change what ``from hw1 import
+    x`` means)."""
 
     def __init__(self) -> None:
         self.modules = sorted(p.relative_to(paths.ROOT).as_posix()
-                              for p in (paths.ROOT / "hw1").rglob("*.py"))
+                              for top in _local_packages() for p in (paths.ROOT / top).rglob("*.py"))
         self.entries: dict[str, list[list[str]]] = {}
         self.dirty = False
         try:
             loaded = json.loads(IMPORTS_CACHE.read_text(encoding="utf-8"))
-            if loaded.get("modules") == self.modules and isinstance(loaded.get("entries"), dict):
+            if (isinstance(loaded, dict) and loaded.get("modules") == self.modules
+                    and isinstance(loaded.get("entries"), dict)):
                 self.entries = loaded["entries"]
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError):
             pass
 
     def save(self) -> None:
@@ -141,9 +151,10 @@ def _scan(name: str) -> tuple[str, str, frozenset[str], frozenset[str]]:
 
 @cache
 def _modules(module: str) -> tuple[str, ...]:
-    """``module`` and every hw1 module it reaches, by name."""
+    """``module`` and every project module it reaches, by name."""
     parts = module.split(".")
-    todo = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]   # importing a.b runs a too
+    todo = [".".join(parts[:k]) for k in range(1, len(parts) + 1)   # importing a.b runs a too
+            if module_path(".".join(parts[:k]))]                      # (unless a is a namespace)
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -154,7 +165,7 @@ def _modules(module: str) -> tuple[str, ...]:
 
 
 def closure(module: str) -> dict[str, str]:
-    """{relative source path: sha256} of ``module`` and every hw1 module it reaches."""
+    """{relative source path: sha256} of ``module`` and every project module it reaches."""
     return dict(sorted(_scan(name)[:2] for name in _modules(module)))
 
 

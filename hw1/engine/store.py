@@ -1,10 +1,14 @@
 """Content-addressed artifacts: compute only what changed, never trust a half-written file.
 
-Each artifact records a key: the hash of everything its output depends on (its producer's
-source and the hw1 modules that reaches, its parameters, the versions of the libraries those
-modules import, and the content of its input artifacts).  A build reruns an artifact only
-when the key changes or an output is missing or does not match its recorded hash.  Hashes of
-content, never mtimes: a checkout or a ``touch`` reruns nothing.
+Every declaration the document can show is an artifact: an experiment's data
+(build/cache/data/<name>.json), a value's or a claim's LaTeX fragment
+(build/generated/<module>-<function>.tex), a figure (figures/<module>-<function>.pdf).  Each
+records a key: the hash of everything its output depends on (its own code and the code of its
+module it relies on, the project's modules that module imports, the versions of the libraries
+those import, the engine code that turns its result into output, and the content of the
+experiments it reads).  A build reruns an artifact only when the key changes or an output is
+missing or does not match its recorded hash.  Hashes of content, never mtimes: a checkout or a
+``touch`` reruns nothing.
 
 Outputs are written to temporary files and renamed into place; the manifest (one JSON file,
 itself replaced atomically) is updated only after all of an artifact's outputs are in place.
@@ -15,76 +19,54 @@ and outputs the manifest does not vouch for, which are rebuilt.
 from __future__ import annotations
 
 import gc
-import importlib
 import json
 import os
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hw1 import paths
 from hw1.engine import deps
+from hw1.engine.discover import Declaration
 
 MANIFEST = paths.CACHE / "manifest.json"
 DATA = paths.CACHE / "data"
-FORMAT = 1   # bump to invalidate every cache entry
+FORMAT = 2   # bump to invalidate every cache entry
+BUILT = ("experiment", "value", "claim", "figure")   # checks run in `invoke check` only
+# the engine code that turns a declaration's result into its output, by kind
+ENGINE = {"experiment": ("hw1.engine.run",), "value": ("hw1.engine.run", "hw1.engine.fragments"),
+          "figure": ("hw1.engine.run",), "claim": ("hw1.engine.run", "hw1.engine.fragments", "hw1.claims")}
 
 
 class BuildError(Exception):
     """A build step failed; the message says what and where, for a person to act on."""
 
 
-@dataclass(frozen=True)
-class Artifact:
-    """One generated thing.  ``producer`` is "module:function", called with a Context.
-
-    A *data* artifact (``data=True``) has a producer that returns a JSON-ready dict, stored as
-    build/cache/data/<name>.json; other producers write their ``outputs`` (paths relative to
-    the project root) through ``ctx.out(path)``."""
-
-    name: str
-    producer: str
-    outputs: tuple[str, ...] = ()
-    params: dict = field(default_factory=dict)
-    inputs: tuple[str, ...] = ()
-    data: bool = False
-
-    @property
-    def module(self) -> str:
-        return self.producer.partition(":")[0]
-
-    @property
-    def files(self) -> tuple[str, ...]:
-        if self.data:
-            return ((DATA / f"{self.name}.json").relative_to(paths.ROOT).as_posix(),)
-        return self.outputs
+class ClaimFailed(BuildError):
+    """A claim the document would display does not hold: the build must stop."""
 
 
-class Context:
-    """What a producer sees: its parameters, its inputs' data, and where to write."""
+def artifacts(found: list[Declaration]) -> list[Declaration]:
+    """The declarations the build makes something of (checks and wrong claims it does not)."""
+    return [d for d in found if d.kind in BUILT and not d.wrong]
 
-    def __init__(self, artifact: Artifact):
-        self.artifact = artifact
-        self.params = dict(artifact.params)
-        self._temps: dict[str, Path] = {}
 
-    def out(self, rel: str) -> Path:
-        if rel not in self.artifact.files:
-            raise BuildError(f"{self.artifact.producer} wrote {rel}, which artifact "
-                             f"{self.artifact.name!r} does not declare as an output")
-        final = paths.ROOT / rel
-        final.parent.mkdir(parents=True, exist_ok=True)
-        temp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-        self._temps[rel] = temp
-        return temp
+def outputs(decl: Declaration) -> tuple[str, ...]:
+    """What ``decl`` writes, relative to the project root."""
+    from hw1.engine import fragments
 
-    def data(self, name: str) -> dict:
-        if name not in self.artifact.inputs:
-            raise BuildError(f"artifact {self.artifact.name!r} reads {name!r} without declaring it")
-        path = DATA / f"{name}.json"
-        return json.loads(path.read_text(encoding="utf-8"))
+    if decl.kind == "experiment":
+        path = DATA / f"{decl.name}.json"
+    elif decl.kind == "figure":
+        path = paths.FIGURES / fragments.figure_file(decl)
+    else:
+        path = paths.GENERATED / fragments.fragment_file(decl)
+    return (path.relative_to(paths.ROOT).as_posix(),)
+
+
+def data_path(name: str) -> Path:
+    return DATA / f"{name}.json"
 
 
 class Manifest:
@@ -96,27 +78,49 @@ class Manifest:
             loaded = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):   # missing or corrupted: trust nothing, rebuild
             loaded = {}
-        if loaded.get("format") != FORMAT:
+        if not isinstance(loaded, dict) or loaded.get("format") != FORMAT:
             loaded = {}
-        self.artifacts: dict = loaded.get("artifacts", {})
-        self.tex: dict = loaded.get("tex", {})
+        artifacts, tex = loaded.get("artifacts"), loaded.get("tex")
+        self.artifacts: dict = {k: v for k, v in artifacts.items() if _valid_entry(v)} \
+            if isinstance(artifacts, dict) else {}
+        self.tex: dict = tex if isinstance(tex, dict) else {}
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
         payload = {"format": FORMAT, "artifacts": self.artifacts, "tex": self.tex}
-        temp.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(temp, self.path)
+        try:
+            temp.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(temp, self.path)
+        finally:
+            temp.unlink(missing_ok=True)
 
 
-def components(artifact: Artifact, manifest: Manifest) -> dict:
+def _valid_entry(entry) -> bool:
+    """A manifest entry has a key, its components and the hashes of its outputs."""
+    return (isinstance(entry, dict) and isinstance(entry.get("key"), str)
+            and isinstance(entry.get("components"), dict) and isinstance(entry.get("outputs"), dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in entry["outputs"].items()))
+
+
+def _closure(modules) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for module in modules:
+        out.update(deps.closure(module))
+    return dict(sorted(out.items()))
+
+
+def components(decl: Declaration, manifest: Manifest) -> dict:
     """Everything the artifact's content depends on (the key is the hash of this)."""
+    own = deps.module_path(decl.module)
+    own_rel = own.relative_to(paths.ROOT).as_posix() if own else ""
     return {
-        "producer": artifact.producer,
-        "params": artifact.params,
-        "sources": deps.closure(artifact.module),
-        "libraries": deps.libraries(artifact.module),
-        "inputs": {name: manifest.artifacts.get(name, {}).get("outputs", {}) for name in artifact.inputs},
+        "kind": decl.kind,
+        "code": decl.code,          # its own code and what it uses of its module (see discover)
+        "sources": {rel: h for rel, h in deps.closure(decl.module).items() if rel != own_rel},
+        "libraries": deps.libraries(decl.module),
+        "engine": _closure(ENGINE[decl.kind]),
+        "inputs": {name: manifest.artifacts.get(name, {}).get("outputs", {}) for name in decl.inputs},
     }
 
 
@@ -124,115 +128,164 @@ def key_of(parts: dict) -> str:
     return deps.sha256_bytes(json.dumps(parts, sort_keys=True).encode())
 
 
-def why_stale(artifact: Artifact, parts: dict, manifest: Manifest) -> str | None:
+def why_stale(decl: Declaration, parts: dict, manifest: Manifest) -> str | None:
     """None if the recorded outputs can be reused, else the reason they cannot."""
-    entry = manifest.artifacts.get(artifact.name)
+    entry = manifest.artifacts.get(decl.name)
     if entry is None:
         return "never built"
-    if entry.get("key") != key_of(parts):
-        old = entry.get("components", {})
-        changed = [f"{rel} changed" for rel, h in parts["sources"].items()
-                   if old.get("sources", {}).get(rel) != h]
-        changed += [f"{lib} {old.get('libraries', {}).get(lib)} -> {v}"
-                    for lib, v in parts["libraries"].items() if old.get("libraries", {}).get(lib) != v]
-        changed += [f"input {name} changed" for name, h in parts["inputs"].items()
-                    if old.get("inputs", {}).get(name) != h]
-        if parts["params"] != old.get("params"):
-            changed.append("parameters changed")
-        if parts["producer"] != old.get("producer"):
-            changed.append("producer changed")
-        return ", ".join(changed) or "dependencies changed"
-    for rel, digest in entry.get("outputs", {}).items():
+    if entry["key"] != key_of(parts):
+        old = entry["components"]
+        changed = []
+        if parts["code"] != old.get("code"):
+            changed.append(f"its code in {decl.file} changed")
+        for group in ("sources", "engine"):
+            before = old.get(group) if isinstance(old.get(group), dict) else {}
+            changed += [f"{rel} changed" for rel, h in parts[group].items() if before.get(rel) != h]
+        before = old.get("libraries") if isinstance(old.get("libraries"), dict) else {}
+        changed += [f"{lib} {before.get(lib)} -> {v}" for lib, v in parts["libraries"].items()
+                    if before.get(lib) != v]
+        before = old.get("inputs") if isinstance(old.get("inputs"), dict) else {}
+        changed += [f"input {name} changed" for name, h in parts["inputs"].items() if before.get(name) != h]
+        return ", ".join(dict.fromkeys(changed)) or "dependencies changed"
+    for rel, digest in entry["outputs"].items():
         path = paths.ROOT / rel
-        if not path.is_file():
+        try:
+            if deps.sha256_file(path) != digest:
+                return f"{rel} does not match its recorded hash (edited or corrupted)"
+        except FileNotFoundError:
             return f"{rel} is missing"
-        if deps.sha256_file(path) != digest:
-            return f"{rel} does not match its recorded hash (edited or corrupted)"
     return None
-
-
-def _producer(artifact: Artifact) -> Callable:
-    module, _, function = artifact.producer.partition(":")
-    return getattr(importlib.import_module(module), function)
 
 
 def _where(exc: BaseException) -> str:
     """file:line of the innermost frame inside the project, for an error message."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if Path(f.filename).resolve().is_relative_to(paths.ROOT)]
+              if Path(f.filename).resolve().is_relative_to(paths.ROOT)
+              and "hw1/engine/" not in Path(f.filename).resolve().as_posix()]
     if not frames:
         return ""
     f = frames[-1]
-    return f" at {Path(f.filename).resolve().relative_to(paths.ROOT)}:{f.lineno}"
+    return f" at {paths.rel(Path(f.filename))}:{f.lineno}"
 
 
-def produce(artifact: Artifact) -> dict:
-    """Run the producer and move its outputs into place.  Returns what the manifest records
-    of them (their hashes, the seconds taken).  Runs in a worker process or in the build's."""
+def _temp(rel: str) -> Path:
+    final = paths.ROOT / rel
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return final.with_name(f".{final.name}.tmp-{os.getpid()}")
+
+
+def _write(decl: Declaration, temp: Path) -> None:
+    """Run ``decl`` on its inputs' cached data and write its output to ``temp``."""
+    from hw1.engine import fragments, run
+
+    fn, record = run.load(decl)
+    inputs = {name.partition(".")[2]: json.loads(data_path(name).read_text(encoding="utf-8"))
+              for name in decl.inputs}
+    if decl.kind == "experiment":
+        temp.write_text(run.experiment_data(decl, fn, record, inputs), encoding="utf-8")
+    elif decl.kind == "value":
+        o = record.options
+        latex = fragments.format_value(run.call(fn, inputs), digits=o["digits"], decimals=o["decimals"],
+                                       sci_=o["sci"])
+        temp.write_text(fragments.value_fragment(decl.name, decl.where, latex), encoding="utf-8")
+    elif decl.kind == "claim":
+        from hw1 import claims
+
+        claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where)
+        result = claim.verify()
+        if not result.ok:
+            raise ClaimFailed(f"claim {decl.name} does not hold ({decl.where}): {result.reason or 'error above tolerance'}"
+                             f"; max rel. error {result.max_rel_err:.2e} over {result.points} points, "
+                             f"tolerance {result.tol:.0e}, against {result.method}")
+        temp.write_text(fragments.claim_fragment(decl.name, decl.where, claim.latex, claim.space,
+                                                 result.max_rel_err, result.method, result.points),
+                        encoding="utf-8")
+    elif decl.kind == "figure":
+        fig = run.call(fn, inputs)
+        if not hasattr(fig, "savefig"):
+            raise TypeError(f"returned {type(fig).__name__}; a figure returns the matplotlib Figure it drew")
+        import matplotlib.pyplot as plt
+
+        # no date or creator that would change from build to build
+        fig.savefig(temp, format="pdf", metadata={"CreationDate": None, "Creator": None, "Producer": None})
+        plt.close(fig)
+
+
+def produce(decl: Declaration) -> dict:
+    """Compute ``decl`` and move its output into place.  Returns what the manifest records of
+    it (its hashes, the seconds taken).  Runs in a worker process or in the build's."""
     start = time.perf_counter()
-    ctx = Context(artifact)
+    (rel,) = outputs(decl)
+    temp = _temp(rel)
     collecting = gc.isenabled()
-    # A producer is short, but its first imports (torch, torch._dynamo, sympy, matplotlib)
-    # create hundreds of thousands of objects, over which the cyclic garbage collector would
-    # run again and again; paused, and frozen in workers (see _produce_in_worker), it saves
-    # about 0.4 s of a 4.8 s clean build on the 2-core machine.
+    # A producer is short, but its first imports (torch, sympy, matplotlib) create hundreds of
+    # thousands of objects, over which the cyclic garbage collector would run again and again;
+    # paused, and frozen in workers (see _produce_in_worker), it saves about 0.4 s of a clean build.
     gc.disable()
     try:
-        result = _producer(artifact)(ctx)
-        if artifact.data:
-            if not isinstance(result, dict):
-                raise BuildError(f"{artifact.producer} must return a dict, returned {type(result).__name__}")
-            ctx.out(artifact.files[0]).write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
-        missing = [rel for rel in artifact.files if rel not in ctx._temps or not ctx._temps[rel].is_file()]
-        if missing:
-            raise BuildError(f"{artifact.producer} did not write {', '.join(missing)}")
-        for rel, temp in ctx._temps.items():
-            os.replace(temp, paths.ROOT / rel)
+        _write(decl, temp)
+        if not temp.is_file():
+            raise BuildError("wrote nothing")
+        os.replace(temp, paths.ROOT / rel)
     except BaseException as exc:
-        for temp in ctx._temps.values():
-            temp.unlink(missing_ok=True)
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        temp.unlink(missing_ok=True)
+        if isinstance(exc, KeyboardInterrupt):
             raise
-        if isinstance(exc, BuildError):
-            raise BuildError(f"computing {artifact.name} ({artifact.producer}) failed: {exc}") from None
-        raise BuildError(f"computing {artifact.name} ({artifact.producer}) failed{_where(exc)}: "
+        if isinstance(exc, SystemExit):
+            raise BuildError(f"{decl.kind} {decl.name} ({decl.where}) called sys.exit({exc.code}); "
+                             "raise an exception instead") from None
+        if isinstance(exc, ClaimFailed):
+            raise
+        raise BuildError(f"computing {decl.kind} {decl.name} ({decl.where}) failed{_where(exc)}: "
                          f"{type(exc).__name__}: {exc}") from None
     finally:
         if collecting:
             gc.enable()
-    return {"outputs": {rel: deps.sha256_file(paths.ROOT / rel) for rel in artifact.files},
+    return {"outputs": {rel: deps.sha256_file(paths.ROOT / rel)},
             "seconds": round(time.perf_counter() - start, 3)}
 
 
-def _produce_in_worker(artifact: Artifact) -> dict:
+def _produce_in_worker(decl: Declaration) -> dict:
     """``produce`` in a worker process, which ends with the build: what the producer left
     behind (mostly imported modules) is moved out of the collector's sight (gc.freeze), so
     that later producers in the same worker do not scan it again."""
     try:
-        return produce(artifact)
+        return produce(decl)
     finally:
         gc.freeze()
 
 
-def record(manifest: Manifest, artifact: Artifact, parts: dict, entry: dict) -> None:
+def record(manifest: Manifest, decl: Declaration, parts: dict, entry: dict) -> None:
     """Vouch for an artifact's outputs: only now will a later build trust them."""
-    manifest.artifacts[artifact.name] = {"key": key_of(parts), "components": parts, **entry}
+    manifest.artifacts[decl.name] = {"key": key_of(parts), "components": parts, **entry}
     manifest.save()
+
+
+def forget_removed(manifest: Manifest, found: list[Declaration]) -> list[str]:
+    """Drop the records and outputs of artifacts no longer declared; returns their names."""
+    live = {d.name for d in found}
+    gone = [name for name in manifest.artifacts if name not in live]
+    for name in gone:
+        for rel in manifest.artifacts.pop(name)["outputs"]:
+            (paths.ROOT / rel).unlink(missing_ok=True)
+    if gone:
+        manifest.save()
+    return gone
 
 
 def remove_orphans() -> None:
     """Temporary files left by an interrupted build (their names start with '.' and hold
     '.tmp-'); no build ever trusts them, and here they go."""
-    for folder in (paths.GENERATED, paths.FIGURES, DATA, paths.CACHE):
+    for folder in (paths.GENERATED, paths.FIGURES, DATA, paths.CACHE, paths.BUILD):
         if folder.is_dir():
             for temp in folder.glob(".*.tmp-*"):
                 temp.unlink(missing_ok=True)
 
 
-def lane(artifact: Artifact) -> int:
-    """Which worker computes the artifact: those that import torch share one, the others
-    (matplotlib, numba, scipy) the other, so each heavy library is imported once."""
-    return 0 if "torch" in deps.libraries(artifact.module) else 1
+def lane(decl: Declaration) -> int:
+    """Which worker computes the artifact: those whose module imports torch share one, the
+    others (matplotlib, numba, scipy) the other, so each heavy library is imported once."""
+    return 0 if "torch" in deps.libraries(decl.module) else 1
 
 
 def _jobs() -> int:
@@ -250,21 +303,16 @@ def _executor():
     return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
 
 
-def update(artifacts: list[Artifact], manifest: Manifest, *,
+def update(todo: list[Declaration], manifest: Manifest, *,
            report: Callable[[str, str, str], None]) -> int:
     """Bring every artifact up to date.  An artifact is examined once its inputs are up to
     date; stale ones are computed by two worker processes (see ``lane``; HW1_JOBS=1 computes
     them one by one in this process).  ``report(name, verdict, detail)`` hears of each one.
     Returns the number rebuilt; raises the first failure after the running work has ended."""
-    names = {a.name for a in artifacts}
-    for a in artifacts:
-        unknown = [i for i in a.inputs if i not in names]
-        if unknown:
-            raise BuildError(f"artifact {a.name!r} reads unknown artifact(s) {unknown}")
     jobs = _jobs()
-    readers = {a.name: sum(a.name in b.inputs for b in artifacts) for a in artifacts}
+    readers = {a.name: sum(a.name in b.inputs for b in todo) for a in todo}
     # what others read goes first, so that their readers (often in the other lane) can start
-    pending, done, running = sorted(artifacts, key=lambda a: -readers[a.name]), set(), {}
+    pending, done, running = sorted(todo, key=lambda a: -readers[a.name]), set(), {}
     executors: dict = {}    # lane -> ProcessPoolExecutor, started when first needed
     failure: BaseException | None = None
     rebuilt = 0
@@ -272,47 +320,47 @@ def update(artifacts: list[Artifact], manifest: Manifest, *,
         while pending or running:
             ready = [a for a in pending if all(i in done for i in a.inputs)]
             while ready and failure is None:      # reused artifacts may make others ready
-                artifact = ready.pop(0)
-                pending.remove(artifact)
-                parts = components(artifact, manifest)
-                reason = why_stale(artifact, parts, manifest)
+                decl = ready.pop(0)
+                pending.remove(decl)
+                parts = components(decl, manifest)
+                reason = why_stale(decl, parts, manifest)
                 if reason is None:
-                    report(artifact.name, "reused", "sources, parameters, libraries and inputs unchanged")
+                    report(decl.name, "reused", "code, libraries and inputs unchanged")
                 elif jobs == 1:
-                    report(artifact.name, "building", reason)
-                    entry = produce(artifact)
-                    record(manifest, artifact, parts, entry)
+                    report(decl.name, "building", reason)
+                    entry = produce(decl)
+                    record(manifest, decl, parts, entry)
                     rebuilt += 1
-                    report(artifact.name, "built", f"{entry['seconds']:.1f} s")
+                    report(decl.name, "built", f"{entry['seconds']:.1f} s")
                 else:
-                    report(artifact.name, "building", reason)
-                    k = lane(artifact)
+                    report(decl.name, "building", reason)
+                    k = lane(decl)
                     if k not in executors:
                         executors[k] = _executor()
-                    running[executors[k].submit(_produce_in_worker, artifact)] = (artifact, parts)
+                    running[executors[k].submit(_produce_in_worker, decl)] = (decl, parts)
                     continue
-                done.add(artifact.name)
+                done.add(decl.name)
                 ready = [a for a in pending if all(i in done for i in a.inputs)]
             if failure is not None and not running:
                 break
             if not running:
-                if pending:   # inputs that can never be ready: a cycle
+                if pending:   # inputs that can never be ready: a cycle (discovery reports it first)
                     raise BuildError(f"artifacts {[a.name for a in pending]} wait on each other")
                 break
             from concurrent.futures import FIRST_COMPLETED, wait
 
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                artifact, parts = running.pop(future)
+                decl, parts = running.pop(future)
                 try:
                     entry = future.result()
                 except BaseException as exc:   # noqa: BLE001 - reported after the others end
                     failure = failure or exc
                     continue
-                record(manifest, artifact, parts, entry)
+                record(manifest, decl, parts, entry)
                 rebuilt += 1
-                done.add(artifact.name)
-                report(artifact.name, "built", f"{entry['seconds']:.1f} s")
+                done.add(decl.name)
+                report(decl.name, "built", f"{entry['seconds']:.1f} s")
     finally:
         for executor in executors.values():
             executor.shutdown(wait=True, cancel_futures=True)

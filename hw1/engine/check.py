@@ -1,0 +1,115 @@
+"""``invoke check``: run every claim and check the document's modules declare, afresh, print
+one table, and say whether all hold.  Nothing is taken from the build's cache: the experiments
+the checks read are computed again, with the parameters their declarations give (the same ones
+the PDF was built with)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from hw1.engine.discover import Declaration
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    error: float          # max relative error, or the measured quantity (nan: none)
+    tolerance: str
+    ok: bool
+
+
+def _short(reason: str) -> str:
+    """A failure reason without the LaTeX it may quote: "cannot multiply (K x K) by (d x 1)"."""
+    return reason.split(" in ", 1)[0] if reason.startswith("cannot ") else reason
+
+
+def claim_rows(runner, decl: Declaration) -> Iterator[Row]:
+    r = runner.claim(decl).verify()
+    if decl.wrong:
+        yield Row(f"{decl.name} (wrong)", "must be rejected" + (f": {_short(r.reason)}" if r.reason else ""),
+                  r.max_rel_err, f"> {r.tol:.0e}", not r.ok)
+    else:
+        yield Row(decl.name, r.method if r.ok else f"{r.method}: {_short(r.reason)}", r.max_rel_err,
+                  f"<= {r.tol:.0e}", r.ok)
+
+
+def check_rows(runner, decl: Declaration) -> Iterator[Row]:
+    from hw1.engine.run import load
+
+    _, record = load(decl)
+    tol, method = record.options.get("tol"), record.options.get("method") or ""
+    result = runner.result(decl)
+    items = result.items() if isinstance(result, dict) else [(None, result)]
+    for key, measured in items:
+        name = decl.name if key is None else f"{decl.name}[{key}]"
+        if isinstance(measured, bool) or type(measured).__name__ == "bool_":
+            yield Row(name, method, math.nan, "true", bool(measured))
+        elif isinstance(measured, (int, float)) or hasattr(measured, "__float__"):
+            value = float(measured)
+            if tol is None:
+                raise TypeError(f"check {decl.name} ({decl.where}) returned a number but declares no "
+                                "tol=; say what it must not exceed, or return a bool")
+            yield Row(name, method, value, f"<= {tol:.0e}", bool(value <= tol))
+        else:
+            raise TypeError(f"check {decl.name} ({decl.where}) returned {type(measured).__name__}; a check "
+                            "returns a number (with tol=), a bool, or a dict of them")
+
+
+def _rows(runner, decl: Declaration) -> Iterator[Row]:
+    if decl.kind == "claim":
+        yield from claim_rows(runner, decl)
+    elif decl.kind == "check":
+        yield from check_rows(runner, decl)
+
+
+def run(*, strict: bool = False, echo: Callable[[str], None] = print) -> bool:
+    """Print the table and the findings in the hand-written LaTeX; True iff everything holds."""
+    from hw1.engine import discover, texscan
+    from hw1.engine.run import Runner
+
+    try:
+        found = discover.declarations()
+    except discover.DiscoveryError as exc:
+        echo(f"error: {exc}")
+        return False
+    runner = Runner(found)
+    widths = (46, 54, 11, 10)
+    header = f"{'claim or check':<{widths[0]}} {'method':<{widths[1]}} {'max rel err':>{widths[2]}} " \
+             f"{'tolerance':>{widths[3]}}  ok"
+    all_ok = True
+    echo(header)
+    echo("-" * len(header))
+    for file in dict.fromkeys(d.file for d in found if d.kind in ("claim", "check")):
+        echo(f"# {file}")
+        for decl in (d for d in found if d.file == file and d.kind in ("claim", "check")):
+            try:
+                rows = list(_rows(runner, decl))
+            except Exception as exc:   # a check that cannot run is a failed check, reported as such
+                echo(f"{decl.name} ({decl.where}) could not run: {type(exc).__name__}: {exc}")
+                all_ok = False
+                continue
+            for row in rows:
+                all_ok &= row.ok
+                error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
+                echo(f"{row.name:<{widths[0]}} {row.method[:widths[1]]:<{widths[1]}} {error:>{widths[2]}} "
+                     f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
+    refs, shown, todo = texscan.scan()
+    errors = texscan.check_references(refs, discover.by_name(found))
+    for finding in errors:
+        echo(f"error: {finding}")
+    findings = shown + todo
+    echo(f"# the hand-written LaTeX: unchecked display math and unfinished work "
+         f"({'errors' if strict else 'warnings'})")
+    for finding in sorted(findings, key=lambda f: (discover.natural(f.file), f.line)):
+        echo(f"{'error' if strict else 'warning'}: {finding}")
+    if not findings:
+        echo("no unchecked display math, no unfinished work")
+    all_ok &= not errors
+    ok = all_ok and not (strict and findings)
+    echo("check: " + ("all claims and checks hold" if all_ok else "SOME CHECKS FAILED")
+         + (f"; {len(findings)} finding(s) in the LaTeX" if findings else "")
+         + ("" if ok or not all_ok else " (--strict)"))
+    return ok

@@ -1,0 +1,110 @@
+"""Running a declaration: import its module, hand it its inputs, check what it returns.
+
+The build runs declarations on the data its cache holds (``hw1.engine.store``); ``Runner``
+runs them in this process on inputs computed afresh, as ``invoke check`` and
+``hw1.claims.all_claims()`` do.  Either way an experiment's data reaches its readers after a
+JSON round trip, so a fresh run and a cached one see exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import sys
+from collections.abc import Callable, Mapping
+
+from hw1 import paths
+from hw1.engine.declare import Declared, declared
+from hw1.engine.discover import Declaration
+
+
+class DeclarationError(Exception):
+    """A declaration cannot be run as declared; the message starts with its file:line."""
+
+
+def load(decl: Declaration) -> tuple[Callable, Declared]:
+    """The function behind ``decl`` and what its decorator recorded."""
+    if str(paths.ROOT) not in sys.path:     # the document's modules are imported from the project
+        sys.path.insert(0, str(paths.ROOT))
+    module = importlib.import_module(decl.module)
+    fn = getattr(module, decl.function, None)
+    record = declared(fn)
+    if record is None or record.kind != decl.kind:
+        raise DeclarationError(f"{decl.where}: {decl.function} is not a @{decl.kind} declaration when "
+                               f"{decl.module} is imported (is the name rebound later in the module?)")
+    return fn, record
+
+
+def jsonable(value, where: str = "result"):
+    """``value`` with numpy arrays and scalars, tuples and numbers turned into JSON types."""
+    if isinstance(value, dict):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise TypeError(f"{where} has a key {bad[0]!r} that is not a string")
+        return {k: jsonable(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if hasattr(value, "tolist") and type(value).__module__.startswith("numpy"):
+        return jsonable(value.tolist(), where)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    raise TypeError(f"{where} is a {type(value).__name__}, which cannot be stored as data: return "
+                    "numbers, strings, lists, dicts or numpy arrays")
+
+
+def encode(data) -> str:
+    return json.dumps(data, sort_keys=True)
+
+
+def experiment_data(decl: Declaration, fn: Callable, record: Declared, inputs: Mapping) -> str:
+    """Run an experiment and return its data as JSON text."""
+    result = fn(**record.options, **inputs)
+    if not isinstance(result, dict):
+        raise TypeError(f"returned {type(result).__name__}; an experiment returns a dict of data")
+    return encode(jsonable(result))
+
+
+def call(fn: Callable, inputs: Mapping):
+    """``fn`` called with the inputs its parameters name."""
+    wanted = inspect.signature(fn).parameters
+    return fn(**{k: v for k, v in inputs.items() if k in wanted})
+
+
+class Runner:
+    """Runs declarations in this process, each experiment they read computed once, afresh."""
+
+    def __init__(self, found: list[Declaration] | None = None):
+        from hw1.engine import discover
+
+        self.found = discover.declarations() if found is None else found
+        self.by_name = {d.name: d for d in self.found}
+        self._data: dict[str, object] = {}
+
+    def data(self, name: str):
+        if name not in self._data:
+            decl = self.by_name[name]
+            fn, record = load(decl)
+            self._data[name] = json.loads(experiment_data(decl, fn, record, self.inputs(decl)))
+        return self._data[name]
+
+    def inputs(self, decl: Declaration) -> dict:
+        return {name.partition(".")[2]: self.data(name) for name in decl.inputs}
+
+    def claim(self, decl: Declaration):
+        from hw1 import claims
+
+        fn, record = load(decl)
+        return claims.make(decl.name, fn, record.options, self.inputs(decl), where=decl.where)
+
+    def claims(self, *, wrong: bool) -> list:
+        return [self.claim(d) for d in self.found if d.kind == "claim" and d.wrong == wrong]
+
+    def result(self, decl: Declaration):
+        """What a value, figure or check function returns."""
+        fn, _ = load(decl)
+        return call(fn, self.inputs(decl))
