@@ -41,7 +41,7 @@ def build_pdf(c, explain=False):
                       "work (placeholders, empty proofs, answers not yet written): use before submitting"})
 def check(c, strict=False):
     """Re-run every claim and check the document declares, afresh, and print them as a table."""
-    from hw1.engine.check import run
+    from hw1.engine.checking import run
 
     if not run(strict=strict):
         where = "the rows marked FAIL and the lines starting 'error:'"

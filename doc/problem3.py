@@ -201,7 +201,7 @@ def chosen_error(eps):
 
 # -- what `invoke check` confirms -------------------------------------------------------------------
 def _worst(gradients, reference: str) -> dict[str, float]:
-    return {f"f={r['f']} g={r['g']} {r['loss']}": max(r[reference].values()) if not r["problems"] else np.inf
+    return {f"{r['f']}/{r['g']}/{r['loss']}": max(r[reference].values()) if not r["problems"] else np.inf
             for r in gradients["rows"]}
 
 

@@ -19,34 +19,34 @@ from sympy.printing.numpy import NumPyPrinter
 # Filled where a symbol is made (``matrix``, ``scalar``, ``indexed`` below, or in a problem's own
 # module): there is no table to edit by hand.  A superscript is kept apart from its base so that
 # a transpose prints as W^{(1)\top}, never as the double superscript W^{(1)}^T.
-_NAMES: dict[str, tuple[str, str | None]] = {}
-_INDEXED: dict[str, tuple[str, str]] = {}
+# Keyed by the symbol itself (name, shape and assumptions), so a plain Symbol("x") elsewhere
+# is not written like the network's input x.
+_NAMES: dict[sp.Basic, tuple[str, str | None]] = {}
+_INDEXED: dict[sp.Basic, tuple[str, str]] = {}
 
 
-def _register(table: dict, name: str, how: tuple) -> None:
-    if table.get(name, how) != how:
-        raise ValueError(f"symbol {name!r} is already written {table[name]!r}; "
+def _register(table: dict, symbol: sp.Basic, how: tuple) -> sp.Basic:
+    if table.get(symbol, how) != how:
+        raise ValueError(f"symbol {symbol} is already written {table[symbol]!r}; "
                          f"it cannot also be written {how!r}: give the new symbol another name")
-    table[name] = how
+    table[symbol] = how
+    return symbol
 
 
 def matrix(name: str, rows, cols, tex: str, sup: str | None = None) -> sp.MatrixSymbol:
     """A matrix (or column vector, cols = 1) named ``name`` in code, written ``tex`` with the
     superscript ``sup`` in the document: ``matrix("W1", d, n, r"\\mathbf{W}", "(1)")``."""
-    _register(_NAMES, name, (tex, sup))
-    return sp.MatrixSymbol(name, rows, cols)
+    return _register(_NAMES, sp.MatrixSymbol(name, rows, cols), (tex, sup))
 
 
 def scalar(name: str, tex: str, **assumptions) -> sp.Symbol:
     """A scalar named ``name`` in code and written ``tex`` in the document."""
-    _register(_NAMES, name, (tex, None))
-    return sp.Symbol(name, **assumptions)
+    return _register(_NAMES, sp.Symbol(name, **assumptions), (tex, None))
 
 
 def indexed(name: str, tex: str, sub: str = "") -> sp.IndexedBase:
     """A vector whose entries the document writes ``tex_{sub,i}``: ``indexed("z1", "z", "1")``."""
-    _register(_INDEXED, name, (tex, sub))
-    return sp.IndexedBase(name)
+    return _register(_INDEXED, sp.IndexedBase(name), (tex, sub))
 
 
 # -- sizes ------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ class DocLatexPrinter(LatexPrinter):
     transposes as ^{\\top}, identities as I_K."""
 
     def _name(self, expr, transpose: bool = False) -> str:
-        base, sup = _NAMES.get(expr.name, (expr.name, None))
+        base, sup = _NAMES.get(expr) or (LatexPrinter._print_Symbol(self, sp.Symbol(expr.name)), None)
         sups = [s for s in (sup, r"\top" if transpose else None) if s]
         if not sups:
             return base
@@ -186,7 +186,7 @@ class DocLatexPrinter(LatexPrinter):
         return self._name(expr)
 
     def _print_Symbol(self, expr, style="plain"):
-        if expr.name in _NAMES:
+        if expr in _NAMES:
             return self._name(expr)
         return super()._print_Symbol(expr, style)
 
@@ -208,7 +208,7 @@ class DocLatexPrinter(LatexPrinter):
 
     def _print_Indexed(self, expr):
         # an entry of a vector: z1[i] -> z_{1,i}, y_hat[j] -> \hat{y}_{j}
-        base, sub = _INDEXED.get(expr.base.label.name, (expr.base.label.name, ""))
+        base, sub = _INDEXED.get(expr.base) or (LatexPrinter._print_Symbol(self, expr.base.label), "")
         idx = ",".join(self._print(i) for i in expr.indices)
         return "%s_{%s%s}" % (base, sub + "," if sub else "", idx)
 

@@ -1,4 +1,8 @@
-"""Shared fixtures: throw-away copies of the project for tests that build or break it."""
+"""Shared fixtures: throw-away projects for tests that build or break them.
+
+Engine tests use a small fixture document (tests/fixture_doc: one claim, one value, one
+figure), so they hold whatever the author writes in doc/; a few tests build the real
+document, and check only what holds for any document."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from hw1.paths import copy_sources
+from hw1.paths import ROOT, copy_sources
 
 EPOCH = "1700000000"   # a fixed SOURCE_DATE_EPOCH, as a commit would give
+FIXTURE_DOC = Path(__file__).resolve().parent / "fixture_doc"
+IGNORE = shutil.ignore_patterns("__pycache__")
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +32,18 @@ def one_torch_thread():
         yield
 
 
-def copy_project(dest: Path, *, with_build_of: Path | None = None) -> Path:
-    """Copy the project's hand-written sources (and optionally another copy's build output)."""
-    copy_sources(dest)
-    if with_build_of is not None:
-        shutil.copytree(with_build_of / "build", dest / "build")
-        for fig in (with_build_of / "figures").glob("*.pdf"):
-            shutil.copy2(fig, dest / "figures" / fig.name)
+def make_fixture(dest: Path) -> Path:
+    """A project with this checkout's hw1 package and the fixture document as its doc/."""
+    shutil.copytree(ROOT / "hw1", dest / "hw1", ignore=IGNORE)
+    shutil.copy2(ROOT / "tasks.py", dest / "tasks.py")
+    (dest / "pyproject.toml").write_text('[tool.hw1]\nmain = "doc/main.tex"\n', encoding="utf-8")
+    shutil.copytree(FIXTURE_DOC, dest / "doc", ignore=IGNORE)
+    return dest
+
+
+def copy_built(source: Path, dest: Path) -> Path:
+    """A copy of a built project, its build output included."""
+    shutil.copytree(source, dest, ignore=IGNORE)
     return dest
 
 
@@ -43,16 +54,37 @@ def invoke(project: Path, *args: str, env: dict | None = None, **kwargs) -> subp
                           capture_output=True, text=True, check=False, **kwargs)
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The number of the first line of ``path`` that contains ``needle``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if needle in line)
+
+
 @pytest.fixture(scope="session")
-def built_project(tmp_path_factory) -> Path:
-    """A copy of the project, built once (slow tests start from copies of it)."""
-    project = copy_project(tmp_path_factory.mktemp("built") / "hw1")
+def built_fixture(tmp_path_factory) -> Path:
+    """The fixture project, built once (tests start from copies of it)."""
+    project = make_fixture(tmp_path_factory.mktemp("fixture") / "proj")
     out = invoke(project, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     return project
 
 
 @pytest.fixture
-def project_copy(built_project, tmp_path) -> Path:
-    """A fresh copy of the built project that a test may break."""
-    return copy_project(tmp_path / "hw1", with_build_of=built_project)
+def fixture_copy(built_fixture, tmp_path) -> Path:
+    """A fresh copy of the built fixture project that a test may break."""
+    return copy_built(built_fixture, tmp_path / "proj")
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """A copy of this project with its real document, built once."""
+    project = copy_sources(tmp_path_factory.mktemp("built") / "hw1")
+    out = invoke(project, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return project

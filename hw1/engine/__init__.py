@@ -5,7 +5,7 @@
 - ``discover``: finds the declarations by reading the document's modules (no import).
 - ``texscan``: reads the hand-written LaTeX: names it uses, unmarked display math, unfinished work.
 - ``store``: content-addressed artifacts; ``fragments``: the LaTeX they become.
-- ``latex``: the TeX run; ``build``: ties them together; ``check``: ``invoke check``.
+- ``latex``: the TeX run; ``build``: ties them together; ``checking``: ``invoke check``.
 
 Importing this package imports only the standard library.
 """

@@ -1,21 +1,21 @@
 """What an author writes in a problem's module: declarations, found by the build.
 
-A problem is its ``.tex`` file and one Python module beside it (``doc/problem2.tex`` and
-``doc/problem2.py``).  In the module, decorators mark what the document can show; the build
+An answer is its ``.tex`` file and one Python module beside it (``doc/gd.tex`` and
+``doc/gd.py``).  In the module, decorators mark what the document can show; the build
 finds them by reading the module (nothing is registered by hand), and the ``.tex`` names them
 as ``<module>.<function>``::
 
     @experiment(steps=10**6, seed=0)    # parameters, declared once; the PDF and `invoke check` share them
     def implicit_bias(steps, seed): ...  # returns JSON-ready data; computed only when its code changes
 
-    @value(digits=6)                     # \\val{problem2.slope}: a number in the text
+    @value(digits=6)                     # \\val{gd.slope}: a number in the text
     def slope(implicit_bias): ...        # a parameter named like an experiment receives its data
 
-    @figure                              # \\fig{problem2.norm_plot}: a figure and its provenance
+    @figure                              # \\fig{gd.norm_plot}: a figure and its provenance
     def norm_plot(implicit_bias): ...    # returns a matplotlib Figure
 
     @claim(lhs=dL_dc, points=on_rays, against=by_autograd)
-    def dloss_dc(): ...                  # \\claim{problem2.dloss_dc}: a verified displayed formula
+    def dloss_dc(): ...                  # \\claim{gd.dloss_dc}: a verified displayed formula
 
     @check(tol=1e-2)                     # a row of `invoke check`
     def slope_matches(implicit_bias): ...

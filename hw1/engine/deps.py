@@ -44,7 +44,7 @@ def _local_packages() -> frozenset[str]:
 
 @cache
 def module_path(name: str) -> Path | None:
-    """The source file of the project's module ``name`` (``hw1.x.y``, ``doc.problem2``), or
+    """The source file of the project's module ``name`` (``hw1.x.y``, ``doc.gd``), or
     None if it is not one of the project's."""
     parts = name.split(".")
     if parts[0] not in _local_packages():

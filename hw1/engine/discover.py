@@ -2,7 +2,7 @@
 
 Every ``*.py`` file in the document's folder (``doc/``) is a module of the document; every
 top-level function in it decorated with one of ``hw1.engine``'s decorators is a declaration,
-named ``<module>.<function>`` (``problem2.slope`` for ``slope`` in ``doc/problem2.py``).
+named ``<module>.<function>`` (``gd.slope`` for ``slope`` in ``doc/gd.py``).
 Reading the source with ``ast`` (cached by its content) keeps a no-op build from importing
 sympy, torch or matplotlib, and gives every declaration its file and line for messages.
 
@@ -36,11 +36,11 @@ class DiscoveryError(Exception):
 
 @dataclass(frozen=True)
 class Declaration:
-    name: str                  # "problem2.slope": how the .tex and messages name it
+    name: str                  # "gd.slope": how the .tex and messages name it
     kind: str                  # one of declare.KINDS
-    module: str                # import name, "doc.problem2"
+    module: str                # import name, "doc.gd"
     function: str              # "slope"
-    file: str                  # "doc/problem2.py"
+    file: str                  # "doc/gd.py"
     line: int                  # line of its ``def``
     inputs: tuple[str, ...]    # the experiments it reads (full names), by parameter
     wrong: bool                # a claim declared wrong=True: must fail, never shown
@@ -52,12 +52,12 @@ class Declaration:
 
     @property
     def stem(self) -> str:
-        """A file-name-safe form of the name: problem2.slope -> problem2-slope."""
+        """A file-name-safe form of the name: gd.slope -> gd-slope."""
         return self.name.replace(".", "-")
 
 
 def natural(text: str) -> list:
-    """Sort key that puts problem6 before problem10."""
+    """Sort key that puts part6 before part10."""
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
@@ -69,7 +69,7 @@ def module_files(doc: Path | None = None) -> list[Path]:
 
 
 def module_name(path: Path) -> str:
-    """The import name of a module of the document: doc/problem2.py -> doc.problem2."""
+    """The import name of a module of the document: doc/gd.py -> doc.gd."""
     parts = path.relative_to(paths.ROOT).with_suffix("").parts
     return ".".join(parts)
 

@@ -76,26 +76,34 @@ def run(*, strict: bool = False, echo: Callable[[str], None] = print) -> bool:
         echo(f"error: {exc}")
         return False
     runner = Runner(found)
-    widths = (46, 54, 11, 10)
-    header = f"{'claim or check':<{widths[0]}} {'method':<{widths[1]}} {'max rel err':>{widths[2]}} " \
-             f"{'tolerance':>{widths[3]}}  ok"
     all_ok = True
-    echo(header)
-    echo("-" * len(header))
+    sections: list[tuple[str, list[Row | str]]] = []
     for file in dict.fromkeys(d.file for d in found if d.kind in ("claim", "check")):
-        echo(f"# {file}")
+        lines: list[Row | str] = []
         for decl in (d for d in found if d.file == file and d.kind in ("claim", "check")):
             try:
-                rows = list(_rows(runner, decl))
+                lines += list(_rows(runner, decl))
             except Exception as exc:   # a check that cannot run is a failed check, reported as such
-                echo(f"{decl.name} ({decl.where}) could not run: {type(exc).__name__}: {exc}")
+                lines.append(f"{decl.name} ({decl.where}) could not run: {type(exc).__name__}: {exc}")
                 all_ok = False
+        sections.append((file, lines))
+    rows = [r for _, lines in sections for r in lines if isinstance(r, Row)]
+    widths = (max([len("claim or check"), *(len(r.name) for r in rows)]),
+              max([len("method"), *(len(r.method) for r in rows)]), 11, 10)
+    header = f"{'claim or check':<{widths[0]}} {'method':<{widths[1]}} {'max rel err':>{widths[2]}} " \
+             f"{'tolerance':>{widths[3]}}  ok"
+    echo(header)
+    echo("-" * len(header))
+    for file, lines in sections:
+        echo(f"# {file}")
+        for row in lines:
+            if isinstance(row, str):
+                echo(row)
                 continue
-            for row in rows:
-                all_ok &= row.ok
-                error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
-                echo(f"{row.name:<{widths[0]}} {row.method[:widths[1]]:<{widths[1]}} {error:>{widths[2]}} "
-                     f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
+            all_ok &= row.ok
+            error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
+            echo(f"{row.name:<{widths[0]}} {row.method:<{widths[1]}} {error:>{widths[2]}} "
+                 f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
     refs, shown, todo = texscan.scan()
     errors = texscan.check_references(refs, discover.by_name(found))
     for finding in errors:
