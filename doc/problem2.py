@@ -41,8 +41,9 @@ def ray(points):
     for name, X, y, w, c_max in (("separable", Xs, ys, logistic.max_margin(Xs, ys), 8.0),
                                  ("non-separable", Xn, yn, w_star / c_star, 3.0 * c_star)):
         c = np.linspace(0.0, c_max, points)
-        out[name] = {"c": c, "loss": logistic.loss_along_ray(c, w, X, y), "dloss": logistic.dloss_dc(c, w, X, y),
-                     "n": len(y), "min_margin": float(np.min(logistic.margins(w, X, y))), "X": X, "y": y, "w": w}
+        out[name] = {"c": c, "loss": logistic.loss_along_ray(c, w, X, y),
+                     "dloss": logistic.dloss_dc(c, w, X, y), "n": len(y),
+                     "min_margin": float(np.min(logistic.margins(w, X, y))), "X": X, "y": y, "w": w}
     out["non-separable"]["c_star"] = c_star
     return out
 
@@ -282,7 +283,9 @@ def t_loss_limit(implicit_bias):
 
 @value
 def angle_monotone(implicit_bias):
-    return "decreases at every checkpoint" if implicit_bias["angle_monotone"] else "does not decrease monotonically"
+    if implicit_bias["angle_monotone"]:
+        return "decreases at every checkpoint"
+    return "does not decrease monotonically"
 
 
 # -- what `invoke check` confirms of the run the PDF shows ---------------------------------------------

@@ -31,10 +31,11 @@ class ConfigError(ValueError):
 
 def _simple_table(text: str) -> dict[str, str] | None:
     """The ``[tool.hw1]`` table if it holds only ``key = "string"`` lines (the usual case, read
-    without importing tomllib, which costs a no-op build 15 ms); None if anything else is there."""
+    without importing tomllib, which costs a no-op build 15 ms); None if anything else is there,
+    or no such table (then tomllib reads the file, and says if it is not TOML)."""
     m = re.search(r"^\[tool\.hw1\][ \t]*(?:#.*)?$(.*?)(?=^\[|\Z)", text, re.M | re.S)
     if not m:
-        return {}
+        return None
     table = {}
     for line in m.group(1).splitlines():
         line = line.strip()

@@ -14,7 +14,7 @@ from hw1.engine import deps
 
 
 def _clear_caches() -> None:
-    for fn in (deps._scan, deps._modules, deps.module_path, deps._imports_cache):
+    for fn in (deps._scan, deps._modules, deps.module_path, deps._imports_cache, deps._local_packages):
         fn.cache_clear()
 
 
@@ -27,6 +27,7 @@ def fake_project(tmp_path, monkeypatch):
     (pkg / "a.py").write_text("import numpy as np\n\n\ndef f():\n    from hw1 import b\n    return b\n")
     (pkg / "b.py").write_text("X = 1\n")
     monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "DOC", tmp_path / "doc")
     monkeypatch.setattr(deps, "IMPORTS_CACHE", tmp_path / "build" / "cache" / "imports.json")
     _clear_caches()
     yield tmp_path
@@ -104,3 +105,11 @@ def test_damaged_cache_entry_is_parsed_again(fake_project):
     deps.IMPORTS_CACHE.write_text(json.dumps(saved))
     _clear_caches()
     assert deps.libraries("hw1.a") == {"numpy": metadata.version("numpy")}
+
+
+def test_the_documents_modules_belong_to_the_project_too(fake_project):
+    (fake_project / "doc").mkdir()
+    (fake_project / "doc" / "p.py").write_text("from hw1 import a\n")
+    _clear_caches()
+    assert sorted(deps.closure("doc.p")) == ["doc/p.py", "hw1/__init__.py", "hw1/a.py", "hw1/b.py"]
+    assert deps.libraries("doc.p") == {"numpy": metadata.version("numpy")}

@@ -98,7 +98,7 @@ def test_changing_a_parameter_recomputes_the_experiment_and_its_readers(fixture_
 
 @slow
 def test_editing_shared_code_recomputes_its_module(fixture_copy):
-    edit(fixture_copy / "doc" / "mini.py", "x = sp.Symbol(\"x\")", "x = sp.Symbol(\"x\")  # the variable\nY = 1")
+    edit(fixture_copy / "doc" / "mini.py", 'x = sp.Symbol("x")', 'x = sp.Symbol("x")\nY = 1')
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     assert rebuilt(out.stdout) == {"mini.samples", "mini.curve", "mini.derivative", "mini.slope_at_one"}
@@ -268,7 +268,8 @@ def test_hand_typed_display_math_must_be_marked(fixture_copy):
     line = line_of(part, "begin{equation}")
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert f"warning: doc/part.tex:{line}: display math \\begin{{equation}} is not machine-checked" in out.stdout
+    warning = f"warning: doc/part.tex:{line}: display math \\begin{{equation}} is not machine-checked"
+    assert warning in out.stdout
     strict = invoke(fixture_copy, "check", "--strict")
     assert strict.returncode != 0
     assert f"error: doc/part.tex:{line}: display math" in strict.stdout

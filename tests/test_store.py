@@ -1,69 +1,100 @@
-"""Fast tests for hw1.engine.store's scheduling and for how it runs a producer (the build-level
-promises are in test_engine.py)."""
+"""Fast tests for hw1.engine.store: the scheduling of artifacts, how one is produced, and how
+the manifest is read (the build-level promises are in test_engine.py)."""
 
 from __future__ import annotations
 
 import gc
+import json
 
 import pytest
 
 from hw1 import paths
 from hw1.engine import store
-from hw1.engine.store import Artifact, BuildError, Manifest
+from hw1.engine.discover import Declaration
+from hw1.engine.store import BuildError, Manifest
 
 
 @pytest.fixture
 def fake_producers(tmp_path, monkeypatch):
-    """Artifacts whose producers are plain functions here, writing under tmp_path."""
-    calls: list[tuple[str, bool]] = []   # (artifact, was the collector running?)
+    """Declarations whose outputs are written by a stand-in for the real producer."""
+    calls: list[tuple[str, bool]] = []   # (declaration, was the collector running?)
     monkeypatch.setattr(paths, "ROOT", tmp_path)
     monkeypatch.setenv("HW1_JOBS", "1")
 
-    def producer_for(artifact: Artifact):
-        def run(ctx):
-            calls.append((artifact.name, gc.isenabled()))
-            if artifact.name == "broken":
-                raise RuntimeError("boom")
-            for rel in artifact.outputs:
-                ctx.out(rel).write_text(artifact.name)
-        return run
+    def write(decl: Declaration, temp):
+        calls.append((decl.name, gc.isenabled()))
+        if decl.name == "m.broken":
+            raise RuntimeError("boom")
+        if decl.name == "m.exits":
+            raise SystemExit(3)
+        temp.write_text(decl.name)
 
-    monkeypatch.setattr(store, "_producer", producer_for)
-    monkeypatch.setattr(store, "components", lambda a, m: {
-        "producer": a.producer, "params": a.params, "sources": {}, "libraries": {},
-        "inputs": {name: m.artifacts.get(name, {}).get("outputs", {}) for name in a.inputs}})
+    monkeypatch.setattr(store, "_write", write)
+    monkeypatch.setattr(store, "outputs", lambda d: (f"out/{d.name}.txt",))
+    monkeypatch.setattr(store, "components", lambda d, m: {
+        "code": d.code, "inputs": {n: m.artifacts.get(n, {}).get("outputs", {}) for n in d.inputs}})
     return calls
 
 
-def _artifact(name: str, *inputs: str) -> Artifact:
-    return Artifact(name, f"fake:{name}", outputs=(f"out/{name}.txt",), inputs=inputs)
+def _decl(name: str, *inputs: str) -> Declaration:
+    return Declaration(f"m.{name}", "value", "doc.m", name, "doc/m.py", 1, tuple(f"m.{i}" for i in inputs),
+                       False, "0")
 
 
 def test_what_others_read_is_computed_first(fake_producers, tmp_path):
-    artifacts = [_artifact("alone"), _artifact("read"), _artifact("reader", "read")]
-    rebuilt = store.update(artifacts, Manifest(tmp_path / "manifest.json"), report=lambda *a: None)
+    todo = [_decl("alone"), _decl("read"), _decl("reader", "read")]
+    rebuilt = store.update(todo, Manifest(tmp_path / "manifest.json"), report=lambda *a: None)
     assert rebuilt == 3
-    assert [name for name, _ in fake_producers] == ["read", "alone", "reader"]
-    assert (tmp_path / "out" / "reader.txt").read_text() == "reader"
+    assert [name for name, _ in fake_producers] == ["m.read", "m.alone", "m.reader"]
+    assert (tmp_path / "out" / "m.reader.txt").read_text() == "m.reader"
+
+
+def test_a_second_update_reuses_everything(fake_producers, tmp_path):
+    todo = [_decl("read"), _decl("reader", "read")]
+    manifest = Manifest(tmp_path / "manifest.json")
+    store.update(todo, manifest, report=lambda *a: None)
+    assert store.update(todo, Manifest(tmp_path / "manifest.json"), report=lambda *a: None) == 0
 
 
 def test_producer_runs_with_the_collector_paused_and_it_is_restored(fake_producers):
     assert gc.isenabled()
-    store.produce(_artifact("a"))
-    assert fake_producers == [("a", False)]
+    store.produce(_decl("a"))
+    assert fake_producers == [("m.a", False)]
     assert gc.isenabled()
 
 
-def test_collector_is_restored_after_a_failing_producer(fake_producers):
-    with pytest.raises(BuildError, match=r"computing broken \(fake:broken\) failed.*RuntimeError: boom"):
-        store.produce(_artifact("broken"))
+def test_collector_is_restored_after_a_failing_producer(fake_producers, tmp_path):
+    with pytest.raises(BuildError, match=r"value m.broken \(doc/m.py:1\) failed.*RuntimeError: boom"):
+        store.produce(_decl("broken"))
     assert gc.isenabled()
+    assert not list(tmp_path.rglob(".*.tmp-*"))
+
+
+def test_a_producer_that_exits_is_a_clear_error(fake_producers):
+    with pytest.raises(BuildError, match=r"value m.exits \(doc/m.py:1\) called sys.exit\(3\)"):
+        store.produce(_decl("exits"))
 
 
 def test_a_paused_collector_stays_paused(fake_producers):
     gc.disable()
     try:
-        store.produce(_artifact("a"))
+        store.produce(_decl("a"))
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("content", ["[]", "null", "1", '"x"', '{"format": 2, "artifacts": []}',
+                                     '{"format": 2, "artifacts": {"a": 1, "b": {"key": "k"}}, "tex": []}'])
+def test_a_manifest_of_the_wrong_shape_is_treated_as_empty(tmp_path, content):
+    path = tmp_path / "manifest.json"
+    path.write_text(content)
+    manifest = Manifest(path)
+    assert manifest.artifacts == {} and manifest.tex == {}
+
+
+def test_valid_manifest_entries_survive_invalid_neighbours(tmp_path):
+    good = {"key": "k", "components": {}, "outputs": {"out/a.txt": "h"}, "seconds": 0.1}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"format": store.FORMAT, "artifacts": {"a": good, "b": {"key": 3}}}))
+    assert Manifest(path).artifacts == {"a": good}

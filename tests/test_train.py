@@ -1,11 +1,9 @@
 """Tests for hw1.train: the numpy SGD step against torch.optim.SGD (<= 1e-14 relative), train_sgd
 against gradient descent written by hand from hw1's backward pass (<= 1e-12 relative), the
-loss going down, training_run's JSON-ready history, and the input checks of train_sgd and
+loss going down, and the input checks of train_sgd and
 sgd_step."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ import torch
 import hw1
 from hw1.gradcheck import rel_err
 from hw1.net import PARAM_NAMES, TwoLayerNet
-from hw1.train import TrainResult, sgd_step, train_sgd, training_run
+from hw1.train import TrainResult, sgd_step, train_sgd
 
 # (f, g, loss) -> a rate small enough for every full-batch step to lower the loss on batch(0, ...)
 STABLE_LR = {("5relu", "identity", "mse"): 0.01, ("relu", "sigmoid", "mse"): 0.2,
@@ -152,30 +150,6 @@ def test_train_sgd_leaves_its_inputs_alone():
     assert np.array_equal(x, x0) and np.array_equal(y, y0)
     assert not np.array_equal(result.params["W1"], saved["W1"])
     assert all(v.dtype == np.float64 and v.shape == saved[k].shape for k, v in result.params.items())
-
-
-# -- training_run (the document's Problem 1 experiment) --------------------------------------------
-def test_training_run_is_json_ready_and_goes_down():
-    run = training_run()
-    assert json.loads(json.dumps(run)) == run
-    assert {k: run[k] for k in ("n", "d", "K", "batch", "steps", "seed")} == {
-        "n": 4, "d": 16, "K": 2, "batch": 32, "steps": 200, "seed": 0}
-    losses = np.array(run["losses"])
-    assert losses.shape == (200,) and np.all(np.isfinite(losses)) and np.all(losses > 0)
-    assert all(type(v) is float for v in run["losses"])
-    # on the whole: every block of 20 steps ends lower on average than the one before,
-    # and the last loss is a small fraction of the first
-    blocks = losses.reshape(10, 20).mean(axis=1)
-    assert np.all(np.diff(blocks) < 0)
-    assert losses[-1] < 0.05 * losses[0]
-    assert training_run() == run                       # seeded: the same history every time
-    assert training_run(seed=1)["losses"] != run["losses"]
-
-
-def test_training_run_passes_its_arguments_on():
-    run = training_run(n=3, d=5, K=1, batch=4, lr=0.02, steps=7, seed=2)
-    assert len(run["losses"]) == 7 and run["lr"] == 0.02 and run["K"] == 1
-    assert json.loads(json.dumps(run)) == run
 
 
 # -- input checks ------------------------------------------------------------------------------------

@@ -173,7 +173,8 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> 
 
         main = paths.rel(paths.MAIN_TEX)
         echo(f"latex: compiling {main} ({reason})" if explain else f"latex: compiling {main}")
-        producers = {key: f"{d.kind} {d.name} ({d.where})" for d in todo for key in (d.name, *store.outputs(d))}
+        producers = {key: f"{d.kind} {d.name} ({d.where})"
+                     for d in todo for key in (d.name, *store.outputs(d))}
         t0 = time.perf_counter()
         try:
             made, summary, passes = latex.compile_pdf(epoch, producers)

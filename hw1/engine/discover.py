@@ -152,10 +152,11 @@ def scan_source(source: bytes, file: str) -> dict:
                 raise DiscoveryError(f"{file}:{node.lineno}: wrong= of claim {node.name} must be "
                                      "True or False written out, so the build can read it") from None
         local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        used = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-                      - local - set(params) - {node.name})
+        loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        used = sorted(loaded - local - set(params) - {node.name})
         found.append({"function": node.name, "kind": kind, "line": node.lineno, "params": params,
-                      "points_params": extra, "set_by_decorator": sorted(keywords) if kind == "experiment" else [],
+                      "points_params": extra,
+                      "set_by_decorator": sorted(keywords) if kind == "experiment" else [],
                       "wrong": wrong, "own": _digest(node), "used": used})
     shared_used = sorted({n.id for s in shared for n in ast.walk(s) if isinstance(n, ast.Name)})
     return {"declarations": found, "shared": _digest(shared), "shared_used": shared_used}
@@ -168,7 +169,8 @@ class _ScanCache:
         self.dirty = False
         try:
             loaded = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict) and loaded.get("format") == FORMAT and isinstance(loaded.get("entries"), dict):
+            if (isinstance(loaded, dict) and loaded.get("format") == FORMAT
+                    and isinstance(loaded.get("entries"), dict)):
                 self.entries = loaded["entries"]
         except (OSError, ValueError):
             pass
@@ -193,7 +195,8 @@ class _ScanCache:
         CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
         temp = CACHE_FILE.with_name(f".{CACHE_FILE.name}.tmp-{os.getpid()}")
         try:
-            temp.write_text(json.dumps({"format": FORMAT, "entries": entries}, sort_keys=True), encoding="utf-8")
+            temp.write_text(json.dumps({"format": FORMAT, "entries": entries}, sort_keys=True),
+                            encoding="utf-8")
             os.replace(temp, CACHE_FILE)
         except OSError:   # a cache that cannot be written only costs a re-scan next time
             temp.unlink(missing_ok=True)
@@ -259,7 +262,8 @@ def _resolve(path: Path, scan: dict) -> list[Declaration]:
                 raise DiscoveryError(f"{where}: {prefix}.{d['function']} reads itself")
             inputs.append(f"{prefix}.{p}")
         own = sorted(calls([d["function"], *d["used"]]) | shared_calls)
-        code = hashlib.sha256(" ".join([scan["shared"], *(decls[n]["own"] for n in own)]).encode()).hexdigest()
+        hashed = " ".join([scan["shared"], *(decls[n]["own"] for n in own)])
+        code = hashlib.sha256(hashed.encode()).hexdigest()
         out.append(Declaration(f"{prefix}.{d['function']}", d["kind"], module, d["function"], file,
                                d["line"], tuple(inputs), d["wrong"], code))
     return out

@@ -163,7 +163,8 @@ def explain_error(log: str, producers: dict[str, str]) -> str:
     opened = _opened_elsewhere(message)
     if opened is not None:   # an environment left open in an \input file: name that file first
         where = f"{opened.file}:{opened.line}"
-        return "\n".join([f"{where}: {opened.what}", f"  {opened.line} | {_source_line(paths.ROOT / opened.file, opened.line)}",
+        source = _source_line(paths.ROOT / opened.file, opened.line)
+        return "\n".join([f"{where}: {opened.what}", f"  {opened.line} | {source}",
                            f"  (TeX noticed at {shown}:{lineno}: {message})", f"  full log: {log_rel}"])
     lines = [f"{shown}:{lineno}: {message}"]
     source = _source_line(path, lineno)
@@ -177,7 +178,8 @@ def explain_error(log: str, producers: dict[str, str]) -> str:
     expanding = log[match.end(): context.start() + match.end() if context else match.end() + 2000]
     for name in dict.fromkeys(re.findall(r"\\hw@(?:claim|value|figure|madeby)@([\w.]+)", expanding)):
         if name in producers:
-            lines.append(f"  the LaTeX shown by {name} comes from {producers[name]}: fix the code that makes it")
+            lines.append(f"  the LaTeX shown by {name} comes from {producers[name]}: "
+                         "fix the code that makes it")
     lines += _unclosed_hint(message)
     lines.append(f"  full log: {log_rel}")
     return "\n".join(lines)

@@ -194,7 +194,8 @@ def _write(decl: Declaration, temp: Path) -> None:
         claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where)
         result = claim.verify()
         if not result.ok:
-            raise ClaimFailed(f"claim {decl.name} does not hold ({decl.where}): {result.reason or 'error above tolerance'}"
+            raise ClaimFailed(f"claim {decl.name} does not hold ({decl.where}): "
+                              f"{result.reason or 'error above tolerance'}"
                              f"; max rel. error {result.max_rel_err:.2e} over {result.points} points, "
                              f"tolerance {result.tol:.0e}, against {result.method}")
         temp.write_text(fragments.claim_fragment(decl.name, decl.where, claim.latex, claim.space,

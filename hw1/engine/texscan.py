@@ -180,8 +180,9 @@ def check_references(refs: list[Reference], declared: dict) -> list[Finding]:
                 hint = f": {decl.name} is declared wrong=True at {decl.where}, a mistake kept on record"
             out.append(Finding(ref.file, ref.line, f"unknown {kind} {ref.name!r}{hint}"))
         elif want is not None and decl.kind != want:
+            article = "an" if decl.kind[0] in "aeiou" else "a"
             out.append(Finding(ref.file, ref.line, f"\\{ref.macro} shows a {want}, but {ref.name} is "
-                                                   f"a {decl.kind} ({decl.where})"))
+                                                   f"{article} {decl.kind} ({decl.where})"))
     return out
 
 
