@@ -56,7 +56,10 @@ def read_config(path: Path = CONFIG_FILE) -> dict[str, str]:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     table = _simple_table(text)
     if table is None:
-        import tomllib
+        try:
+            import tomllib
+        except ImportError:            # Python 3.10
+            import tomli as tomllib
 
         try:
             table = tomllib.loads(text).get("tool", {}).get("hw1", {})

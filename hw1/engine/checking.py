@@ -32,8 +32,8 @@ def claim_rows(runner, decl: Declaration) -> Iterator[Row]:
         yield Row(f"{decl.name} (wrong)", "must be rejected" + (f": {_short(r.reason)}" if r.reason else ""),
                   r.max_rel_err, f"> {r.tol:.0e}", not r.ok)
     else:
-        yield Row(decl.name, r.method if r.ok else f"{r.method}: {_short(r.reason)}", r.max_rel_err,
-                  f"<= {r.tol:.0e}", r.ok)
+        method = r.method if r.ok or not r.reason else f"{r.method}: {_short(r.reason)}"
+        yield Row(decl.name, method, r.max_rel_err, f"<= {r.tol:.0e}", r.ok)
 
 
 def check_rows(runner, decl: Declaration) -> Iterator[Row]:
