@@ -182,8 +182,8 @@ class GradientReport:
             else:   # never compared: no number to show, and never "ok"
                 errors = f"{'-':>12} {'-':>12}" + (f" {'-':>8} {'-':>8}" if self.derived else "")
                 verdict = "FAIL: " + (r.reason or "not compared: the candidate failed")
-            if r.diagnosis and not r.diagnosis.startswith("wrong shape"):   # a shape is in the reason
-                verdict += ("; " if r.reason else ": ") + r.diagnosis
+            if r.diagnosis:   # (the reason already gives a wrong shape's shapes)
+                verdict += ("; " if r.reason else ": ") + r.diagnosis.split(" (got")[0]
             shape_ok = "-" if r.shape_ok is None else str(r.shape_ok)
             lines.append(f"  {r.name:<6} {str(r.shape):<9} {shape_ok:<9} {errors}  {verdict}")
         lines += [f"  FAIL: {p}" for p in self.problems]
@@ -407,6 +407,8 @@ def _check_candidate_output(grads, params, row_of, tensors: str = "numpy"
         try:
             value = grads[k]
             if tensors == "torch" and is_torch_tensor(value):   # requires grad, float32, on a GPU: read it
+                if value.is_complex():
+                    raise TypeError("a complex tensor")
                 value = torch_to_numpy(value)
             arr = np.asarray(value, dtype=np.float64)
         except Exception as exc:  # e.g. a torch tensor that requires grad raises RuntimeError
@@ -495,6 +497,7 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
     rows = {k: ParamCheck(k, shapes[k]) for k in PARAM_NAMES}
     report = GradientReport(f, g, loss, len(seeds), list(rows.values()), rtol_autograd, rtol_fd,
                             reduction=reduction, tensors=tensors, dtype=dtype)
+    got_shape = {}   # the last wrong shape of each gradient
     for seed in seeds:
         params, x, y, rejected = draw_problem(seed, f, g, loss, n, d, K, batch)
         if float32:   # the problem as float32 numbers; the references see exactly these
@@ -507,6 +510,7 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
             report.problems.append(f"seed {seed}: candidate raised {type(exc).__name__}: {exc}")
             break
         problems, grads, transposed = _check_candidate_output(grads, params, rows, tensors)
+        got_shape.update({k: a.shape for k, a in grads.items() if a.shape != shapes[k]})
         report.problems += problems
         usable = {k: row for k, row in rows.items() if k in grads and not row.reason}
         if report.problems or not (usable or transposed):
@@ -537,7 +541,9 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
             row.samples.append((grads[k], auto[k], tol_auto))
     for row in rows.values():   # a diagnosis of a mismatch with autograd (other faults have a reason)
         mismatch = row.compared and not row.reason and not row.matches_autograd(report.rtol_autograd)
-        if row.shape_ok is False or mismatch:
+        if row.shape_ok is False and not row.samples:
+            row.diagnosis = f"wrong shape (got {got_shape[row.name]}, expected {row.shape})"
+        elif row.shape_ok is False or mismatch:
             row.diagnosis = diagnose(row.samples, row.shape, batch, K)
     return report
 
