@@ -14,11 +14,12 @@ def is_torch_tensor(value) -> bool:
 
 
 def torch_to_numpy(value) -> np.ndarray:
-    """A torch tensor's values as numpy: detached, on the CPU, float64 unless complex (left for the
-    numpy checks to reject).  Raises ValueError for a tensor without values (e.g. on 'meta')."""
+    """A torch tensor's values as a new numpy array (never sharing the tensor's memory): detached,
+    on the CPU, float64 unless complex (left for the numpy checks to reject).  Raises ValueError
+    for a tensor without values (e.g. on the 'meta' device)."""
     try:
         t = value.detach().cpu().resolve_conj().resolve_neg()
-        return (t if t.is_complex() else t.double()).numpy()
+        return np.array((t if t.is_complex() else t.double()).numpy())
     except Exception as exc:   # a meta or sparse tensor, ...: say so, not a traceback from torch
         raise ValueError(f"{describe(value)}, which cannot be read as numbers "
                          f"({type(exc).__name__}: {exc})") from None
