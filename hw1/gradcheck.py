@@ -306,7 +306,7 @@ def _name_factor(alpha: float, B: int, K: int, close: float) -> str:
     value = next((v for _, v in symbols if near(v)), next((c for c in constants if near(c)), None))
     if value is not None:
         return "factor " + " = ".join([*names, _fraction(value)])
-    digits = min(12, max(4, math.ceil(-math.log10(max(abs(alpha - 1), 1e-12))) + 2))
+    digits = min(17, max(4, math.ceil(-math.log10(max(abs(alpha - 1), 1e-16))) + 2))   # show alpha != 1
     return f"factor {alpha:.{digits}g}"
 
 
@@ -351,7 +351,9 @@ def diagnose(trials: list[tuple[np.ndarray, np.ndarray, float]], expected: tuple
         if transposed and abs(alpha - 1) <= close:
             return "transposed"
         sign = "opposite sign" if alpha < 0 else ""
-        size = "" if abs(abs(alpha) - 1) <= close else _name_factor(abs(alpha), B, K, close)
+        # a size of 1 is no news after "transposed" or "opposite sign"; alone, print its digits
+        size = "" if (sign or transposed) and abs(abs(alpha) - 1) <= close else \
+            _name_factor(abs(alpha), B, K, close)
         words = " and ".join(w for w in (sign, size) if w)
         return f"transposed and {words}" if transposed else words
     if transposed_shape:
@@ -366,15 +368,14 @@ def _float_dtype(dtype) -> str:
 
     if dtype is None:
         return "float64"
-    name = None
     if isinstance(dtype, torch.dtype):
         name = {torch.float32: "float32", torch.float64: "float64"}.get(dtype)
     else:
         try:
-            name = str(np.dtype(dtype)) if np.dtype(dtype) in (np.float32, np.float64) else None
+            name = str(np.dtype(dtype))
         except (TypeError, ValueError):
-            pass
-    if name is None:
+            name = None
+    if name not in ("float32", "float64"):
         raise ValueError(f"dtype must be float32 or float64 (torch.float32, numpy.float32 or 'float32'; "
                          f"None means float64), got {describe(dtype)}")
     return name

@@ -351,6 +351,14 @@ def test_other_diagnoses():
         assert diagnosis.split(" (")[0] in str(report)
 
 
+def test_a_factor_near_1_shows_its_digits():
+    good = torch_backprop("relu", "identity")
+    for slip, diagnosis in [(1e-9, "factor 1.000000001"), (3e-12, "factor 1.000000000003")]:
+        report = check(lambda p, x, y, s=slip: {k: v * (1 + s) for k, v in good(p, x, y).items()},
+                       rtol_autograd=1e-12)
+        assert not report and [r.diagnosis for r in report.rows] == [diagnosis] * 4, str(report)
+
+
 def test_no_factor_from_a_single_number():
     """K = 1 and one trial: db2 is one number, any mismatch is 'a factor': none is claimed."""
     good = torch_backprop("relu", "identity")
