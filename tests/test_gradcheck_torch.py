@@ -159,6 +159,18 @@ def test_bce_through_dl_dyhat_passes_in_float32():
         assert report and all(r.worst_autograd <= 1 / MARGIN for r in report.rows), str(report)
 
 
+def test_bfloat16_arithmetic_is_not_float32():
+    """A correct formula computed in bfloat16 (u = 2^-8) is rounded far beyond the float32 bound."""
+    good = torch_backprop("relu", "identity")
+
+    def bfloat16(params, x, y):
+        grads = good({k: v.bfloat16() for k, v in params.items()}, x.bfloat16(), y.bfloat16())
+        return {k: v.float() for k, v in grads.items()}
+    report = check(bfloat16, dtype="float32")
+    assert not report and failing(report) == set(PARAM_NAMES)
+    assert all(r.worst_autograd >= MARGIN and r.diagnosis == "no simple pattern" for r in report.rows)
+
+
 def test_numpy_float32_candidate():
     report = verify_gradients(numpy_float32_backprop, f="relu", reduction="mean", dtype=np.float32,
                               seeds=SEEDS)
