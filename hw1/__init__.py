@@ -5,7 +5,8 @@ name that needs them.  The public API::
 
     hw1.TwoLayerNet(n, d, K, f="5relu", g="identity", seed=0)   # hw1.net
     hw1.jacobians(net, x, y, loss="mse")                         # hw1.net
-    hw1.verify_gradients(candidate, f=..., g=..., loss=...)      # hw1.gradcheck
+    hw1.verify_gradients(candidate, f=..., g=..., loss=...,      # hw1.gradcheck
+                         tensors="numpy"|"torch", dtype=None|float32, reduction=None|"mean"|"sum")
     hw1.train_sgd(params, x, y, ...), hw1.sgd_step(params, grads, lr)  # hw1.train
     hw1.ACTIVATIONS, hw1.LOSSES                                  # hw1.activations, hw1.losses
     hw1.logistic, hw1.claims                                     # submodules

@@ -8,10 +8,29 @@ from collections.abc import Iterable
 import numpy as np
 
 
+def is_torch_tensor(value) -> bool:
+    """True for a torch.Tensor (or Parameter), told by its type's module: torch is not imported."""
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def torch_to_numpy(value) -> np.ndarray:
+    """A torch tensor's values as a new numpy array (never sharing the tensor's memory): detached,
+    on the CPU, float64 unless complex (left for the numpy checks to reject).  Raises ValueError
+    for a tensor without values (e.g. on the 'meta' device)."""
+    try:
+        t = value.detach().cpu().resolve_conj().resolve_neg()
+        return np.array((t if t.is_complex() else t.double()).numpy())
+    except Exception as exc:   # a meta or sparse tensor, ...: say so, not a traceback from torch
+        raise ValueError(f"{describe(value)}, which cannot be read as numbers "
+                         f"({type(exc).__name__}: {exc})") from None
+
+
 def describe(value) -> str:
     """A short description of a value for an error message."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if is_torch_tensor(value):
+        return f"a torch tensor of shape {tuple(value.shape)}, dtype {value.dtype} on {value.device}"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
     return f"{value!r} ({type(value).__name__})"
@@ -44,7 +63,13 @@ def choice(name: str, value, options: Iterable[str]) -> str:
 
 def float_array(name: str, value, *, shapes: Iterable[tuple] | None, expected: str) -> np.ndarray:
     """Convert ``value`` to a float64 array whose shape is one of ``shapes`` (``None`` in a
-    shape matches any size; ``shapes=None`` accepts any shape) and whose entries are finite."""
+    shape matches any size; ``shapes=None`` accepts any shape) and whose entries are finite.
+    A torch tensor is read as it is (even if it requires grad, is float32 or on another device)."""
+    if is_torch_tensor(value):
+        try:
+            value = torch_to_numpy(value)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be numeric, expected {expected}; got {exc}") from None
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

@@ -41,7 +41,8 @@ class TwoLayerNet:
     """Linear1 -> f -> Linear2 -> g with W1 (d, n), b1 (d,), W2 (K, d), b2 (K,), float64.
 
     Parameters are drawn like ``torch.nn.Linear``'s default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    from ``numpy.random.default_rng(seed)``."""
+    from ``numpy.random.default_rng(seed)``.  Inputs (x, y, params) may be numpy arrays, lists or
+    torch tensors (read detached, on the CPU, as float64); results are numpy arrays."""
 
     def __init__(self, n: int, d: int, K: int, f: str = "5relu", g: str = "identity", *,
                  seed: int = 0):
