@@ -56,7 +56,7 @@ def _hashes(rels) -> dict[str, str]:
     return out
 
 
-def tex_components(manifest: Manifest, epoch: str) -> dict:
+def tex_components(epoch: str) -> dict:
     """Everything the TeX run reads from the project: every .tex file of the document's folder
     (a new one may be \\input), and every project file the last run read (fragments, figures,
     the style, listed sources), by content; the date; the command."""
@@ -163,7 +163,7 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> 
         if not epoch:
             echo("note: not a git checkout and SOURCE_DATE_EPOCH unset: the PDF carries today's "
                  "date and its bytes will differ from build to build")
-        parts = tex_components(manifest, epoch)
+        parts = tex_components(epoch)
         reason = _tex_reason(manifest, parts)
         if reason is None:
             if explain:
@@ -183,7 +183,7 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> 
             (paths.TEX_OUT / f"{paths.JOB}.fdb_latexmk").unlink(missing_ok=True)
             raise
         _replace_pdf(made)
-        parts = tex_components(manifest, epoch)     # with what this run read
+        parts = tex_components(epoch)     # with what this run read
         manifest.tex = {"key": store.key_of(parts), "components": parts, "pdf": deps.sha256_file(paths.PDF)}
         manifest.save()
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 
 INDEX = "verified-names.tex"
 _SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
@@ -150,8 +149,3 @@ def index(found: list) -> str:
             lines.append(r"\hwsetfigure{%s}{%s}" % (d.name, figure_file(d)))
         lines.append(r"\hwsetmadeby{%s}{%s}" % (d.name, note(d, by_name)))
     return "\n".join(lines) + "\n"
-
-
-def check_name(name: str) -> None:
-    if not re.fullmatch(r"[A-Za-z_]\w*\.[A-Za-z_]\w*", name):
-        raise ValueError(f"not a declaration name: {name!r}")

@@ -20,14 +20,16 @@ def _count(name: str, value, low: int, high: int) -> int:
 
 
 def _page_count() -> int:
-    log = paths.TEX_OUT / "hw1.log"
+    from hw1.engine.latex import log_path
+
+    log = log_path()
     m = re.search(r"Output written on .*?\((\d+) pages?", log.read_text(encoding="latin-1")) \
         if log.is_file() else None
     return int(m.group(1)) if m else 1
 
 
 def make(pages: int = 2, dpi: int = 60, echo=print) -> list[str]:
-    """Render pages 1..``pages`` of build/hw1.pdf at ``dpi`` into previews/page-N.png."""
+    """Render pages 1..``pages`` of the PDF at ``dpi`` into previews/page-N.png."""
     if not paths.PDF.is_file():
         raise FileNotFoundError(f"{paths.PDF.relative_to(paths.ROOT)} does not exist: "
                                 "run `invoke build-pdf` first")
