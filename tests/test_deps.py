@@ -113,3 +113,15 @@ def test_the_documents_modules_belong_to_the_project_too(fake_project):
     _clear_caches()
     assert sorted(deps.closure("doc.p")) == ["doc/p.py", "hw1/__init__.py", "hw1/a.py", "hw1/b.py"]
     assert deps.libraries("doc.p") == {"numpy": metadata.version("numpy")}
+
+
+def test_an_entry_edited_to_wrong_but_well_formed_dependencies_is_parsed_again(fake_project):
+    deps.closure("hw1.a")
+    deps.save_imports_cache()
+    saved = json.loads(deps.IMPORTS_CACHE.read_text())
+    key = next(k for k in saved["entries"] if k.startswith("hw1.a "))
+    saved["entries"][key][0] = [[], []]            # "a imports nothing": valid JSON, wrong
+    deps.IMPORTS_CACHE.write_text(json.dumps(saved))
+    _clear_caches()
+    assert sorted(deps.closure("hw1.a")) == ["hw1/__init__.py", "hw1/a.py", "hw1/b.py"]
+    assert deps.libraries("hw1.a") == {"numpy": metadata.version("numpy")}

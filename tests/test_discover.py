@@ -154,3 +154,16 @@ def test_errors_name_the_file_and_line(doc, source, message):
 def test_decorators_from_elsewhere_are_not_declarations(doc):
     source = "from functools import cache as value\n\n@value\ndef a():\n    return 1\n"
     assert found(doc, source) == {}
+
+
+def test_a_cached_scan_edited_by_hand_is_scanned_again(doc):
+    import json
+
+    found(doc, MODULE)
+    discover.save_cache()
+    saved = json.loads(discover.CACHE_FILE.read_text())
+    for entry in saved["entries"].values():
+        entry[0]["declarations"] = entry[0]["declarations"][:1]     # valid JSON, wrong
+    discover.CACHE_FILE.write_text(json.dumps(saved))
+    discover._scans.cache_clear()
+    assert len(discover.declarations(doc)) == 5

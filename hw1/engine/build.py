@@ -21,28 +21,75 @@ from hw1.engine.store import BuildError, Manifest
 LOCK = paths.BUILD / ".lock"
 
 
+def _holders(path: Path) -> list[int]:
+    """The processes that have ``path`` open (from /proc; empty where there is none)."""
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.path.realpath(fd) == str(path.resolve()) for fd in fd_dir.iterdir()):
+                found.append(int(fd_dir.parent.name))
+        except OSError:
+            continue
+    return [pid for pid in found if pid != os.getpid()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
-def lock() -> Iterator[None]:
+def lock(echo: Callable[[str], None] = print) -> Iterator[None]:
     """Hold the build lock; a second build at the same time is refused with a clear message.
-    The lock is an OS file lock, released when the process ends however it ends."""
+    The lock is an OS file lock, released when the process ends however it ends; the build's
+    workers die with it.  A lock held only by processes a dead build left behind is taken over."""
     paths.BUILD.mkdir(parents=True, exist_ok=True)
     with open(LOCK, "a+", encoding="utf-8") as handle:
+        handle.seek(0)
+        previous = handle.read().strip()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise BuildError(f"another build is running ({holder}); wait for it to finish, "
-                             "then build again") from None
+            m = re.match(r"pid (\d+)", previous)
+            if not m or _alive(int(m.group(1))):
+                raise BuildError(f"another build is running ({previous or 'unknown'}); wait for it to "
+                                 "finish, then build again") from None
+            orphans = _holders(LOCK)
+            for pid in orphans:           # processes of a build that was killed: they end now
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
+            for _ in range(50):                      # released as soon as they are gone
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    time.sleep(0.1)
+            else:
+                raise BuildError(f"the build that held the lock ({previous}) is gone, but process(es) "
+                                 f"{', '.join(map(str, orphans)) or 'unknown'} it started still hold "
+                                 f"{paths.rel(LOCK)}: stop them, then build again") from None
+            echo(f"note: the build that held the lock ({previous}) is gone; its left-over "
+                 f"process(es) {', '.join(map(str, orphans)) or 'none'} were stopped and the lock taken over")
+        else:
+            if previous:
+                echo(f"note: the previous build ({previous}) did not end cleanly; its lock is taken over")
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {time.strftime('%H:%M:%S')}")
         handle.flush()
+        store.INHERITED[:] = [handle.fileno()]
         try:
             yield
         finally:
-            handle.seek(0)
-            handle.truncate()
+            store.INHERITED[:] = []
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -137,8 +184,15 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, int]
 
 def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> BuildResult:
     """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message."""
+    try:
+        return _build(explain, echo)
+    except OSError as exc:
+        raise store.os_error(exc) from None
+
+
+def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
     start = time.perf_counter()
-    with lock():
+    with lock(echo):
         store.remove_orphans()
         try:
             found, warnings = declarations_and_references(echo)

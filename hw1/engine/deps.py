@@ -36,6 +36,31 @@ def sha256_file(path: Path) -> str:
     return sha256_bytes(path.read_bytes())
 
 
+# -- state files under build/: a damaged or hand-edited entry is treated as absent ------------------
+def seal(key: str, value) -> list:
+    """``[value, hash]``: a cache entry that carries the hash of its key and its value."""
+    return [value, sha256_bytes(json.dumps([key, value], sort_keys=True).encode())]
+
+
+def unseal(key: str, entry):
+    """The value of a sealed entry, or None if it is not one or does not match its hash."""
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str)):
+        return None
+    return entry[0] if seal(key, entry[0])[1] == entry[1] else None
+
+
+def write_state(path: Path, payload) -> None:
+    """Write a JSON state file atomically: to a temporary file renamed into place, which is
+    removed if the write fails (a full disk, say) so that nothing half-written is left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temp.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 @cache
 def _local_packages() -> frozenset[str]:
     """Top-level import names whose source is in the project: hw1 and the document's folder."""
@@ -90,7 +115,7 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> tuple[set[str], se
 
 
 class _ImportsCache:
-    """{"<module> <sha256 of source>": [project modules, third-party names]}, for the current
+    """{"<module> <sha256 of source>": sealed [project modules, third-party names]}, for the current
     set of the project's source files (adding or removing one can change what ``from hw1 import
     x`` means)."""
 
@@ -110,11 +135,10 @@ class _ImportsCache:
     def save(self) -> None:
         if not self.dirty:
             return
-        IMPORTS_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        temp = IMPORTS_CACHE.with_name(f".{IMPORTS_CACHE.name}.tmp-{os.getpid()}")
-        temp.write_text(json.dumps({"modules": self.modules, "entries": self.entries}, sort_keys=True),
-                        encoding="utf-8")
-        os.replace(temp, IMPORTS_CACHE)
+        try:
+            write_state(IMPORTS_CACHE, {"modules": self.modules, "entries": self.entries})
+        except OSError:   # a cache that cannot be written only costs a parse next time
+            pass
         self.dirty = False
 
 
@@ -140,11 +164,13 @@ def _scan(name: str) -> tuple[str, str, frozenset[str], frozenset[str]]:
     digest = sha256_bytes(source)
     known = _imports_cache()
     key = f"{name} {digest}"
-    entry = known.entries.get(key)
-    if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, list) for e in entry)):
+    entry = unseal(key, known.entries.get(key))
+    if not (isinstance(entry, list) and len(entry) == 2
+            and all(isinstance(e, list) and all(isinstance(n, str) for n in e) for e in entry)):
         tree = ast.parse(source, filename=str(path))
         ours, theirs = _imports(tree, name, path.name == "__init__.py")
-        entry = known.entries[key] = [sorted(ours), sorted(theirs)]
+        entry = [sorted(ours), sorted(theirs)]
+        known.entries[key] = seal(key, entry)
         known.dirty = True
     return path.relative_to(paths.ROOT).as_posix(), digest, frozenset(entry[0]), frozenset(entry[1])
 

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from hw1 import paths
+from hw1.engine import deps
 from hw1.engine.declare import KINDS
 
 CACHE_FILE = paths.CACHE / "declarations.json"
-FORMAT = 1
+FORMAT = 2
 ENGINE_MODULES = ("hw1.engine", "hw1.engine.declare")   # where the decorators come from
 
 
@@ -181,9 +181,10 @@ class _ScanCache:
         source = path.read_bytes()
         rel = paths.rel(path)
         key = f"{rel} {hashlib.sha256(source).hexdigest()}"
-        entry = self.entries.get(key)
+        entry = deps.unseal(key, self.entries.get(key))
         if not _valid_scan(entry):
-            entry = self.entries[key] = scan_source(source, rel)
+            entry = scan_source(source, rel)
+            self.entries[key] = deps.seal(key, entry)
             self.dirty = True
         return entry
 
@@ -192,14 +193,10 @@ class _ScanCache:
             return
         live = {f"{paths.rel(p)} " for p in module_files()}
         entries = {k: v for k, v in self.entries.items() if k[: k.rfind(" ") + 1] in live}
-        CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        temp = CACHE_FILE.with_name(f".{CACHE_FILE.name}.tmp-{os.getpid()}")
         try:
-            temp.write_text(json.dumps({"format": FORMAT, "entries": entries}, sort_keys=True),
-                            encoding="utf-8")
-            os.replace(temp, CACHE_FILE)
+            deps.write_state(CACHE_FILE, {"format": FORMAT, "entries": entries})
         except OSError:   # a cache that cannot be written only costs a re-scan next time
-            temp.unlink(missing_ok=True)
+            pass
         self.dirty = False
 
 

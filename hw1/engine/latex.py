@@ -189,17 +189,36 @@ class LatexError(Exception):
     pass
 
 
+AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".fdb_latexmk", ".fls")
+
+
+def _run_latexmk(epoch: str) -> subprocess.CompletedProcess:
+    from hw1.engine.store import die_with_parent
+
+    parent = os.getpid()
+    return subprocess.run(command(), cwd=paths.ROOT, env=environment(epoch), capture_output=True,
+                          text=True, errors="replace", check=False,
+                          preexec_fn=lambda: die_with_parent(parent))   # noqa: PLW1509 - no threads here
+
+
 def compile_pdf(epoch: str, producers: dict[str, str]) -> tuple[Path, LogSummary, int]:
-    """Run latexmk; return (the PDF it made, its log summary, number of pdflatex passes)."""
+    """Run latexmk; return (the PDF it made, its log summary, number of pdflatex passes).  A
+    failure is retried once from fresh auxiliary files (a damaged .aux fails every run that
+    reads it) before it is reported."""
     if shutil.which("latexmk") is None:
         raise LatexError("latexmk is not installed: run `invoke setup` (it installs the TeX toolchain)")
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
-    out = subprocess.run(command(), cwd=paths.ROOT, env=environment(epoch), capture_output=True,
-                         text=True, errors="replace", check=False)
+    out = _run_latexmk(epoch)
+    passes = _passes(out)
+    if out.returncode != 0:
+        for ext in AUX:
+            (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
+        out = _run_latexmk(epoch)
+        passes += _passes(out)
     log_file = log_path()
     log = log_file.read_text(encoding="latin-1") if log_file.is_file() else ""
-    passes = len(re.findall(r"^Run number \d+ of rule '(?:pdf)?latex'", out.stdout + out.stderr, re.M))
     if out.returncode != 0:
+        _disk_full_check()
         if not log:
             tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-8:])
             raise LatexError(f"latexmk failed before TeX wrote a log:\n{tail}")
@@ -208,3 +227,17 @@ def compile_pdf(epoch: str, producers: dict[str, str]) -> tuple[Path, LogSummary
     if summary.shell_escape:
         raise LatexError(f"the TeX log says \\write18 was enabled; refusing the PDF (see {log_file})")
     return paths.TEX_OUT / f"{paths.JOB}.pdf", summary, passes
+
+
+def _passes(out: subprocess.CompletedProcess) -> int:
+    return len(re.findall(r"^Run number \d+ of rule '(?:pdf)?latex'", out.stdout + out.stderr, re.M))
+
+
+def _disk_full_check() -> None:
+    """TeX reports a full disk as "I can't write on file": say what it is."""
+    if shutil.disk_usage(paths.TEX_OUT).free < 4 * 2**20:
+        import errno
+
+        from hw1.engine.store import os_error
+
+        raise LatexError(str(os_error(OSError(errno.ENOSPC, "No space left on device", str(paths.TEX_OUT)))))

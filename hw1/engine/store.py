@@ -47,6 +47,25 @@ class ClaimFailed(BuildError):
     """A claim the document would display does not hold: the build must stop."""
 
 
+def os_error(exc: OSError) -> BuildError:
+    """One line for a failed read or write: which file, and what to do."""
+    import errno
+
+    where = paths.rel(Path(exc.filename)) if exc.filename else paths.rel(paths.BUILD)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        import shutil
+
+        try:
+            free = f" ({shutil.disk_usage(paths.BUILD).free // 1024} kB free)"
+        except OSError:
+            free = ""
+        return BuildError(f"no space left on the disk that holds {paths.rel(paths.BUILD)}/{free}, "
+                          f"writing {where}: free some space, then build again")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return BuildError(f"cannot write {where}: {exc.strerror} (is {paths.rel(paths.BUILD)}/ read-only?)")
+    return BuildError(f"cannot read or write {where}: {exc.strerror}")
+
+
 def artifacts(found: list[Declaration]) -> list[Declaration]:
     """The declarations the build makes something of (checks and wrong claims it does not)."""
     return [d for d in found if d.kind in BUILT and not d.wrong]
@@ -86,14 +105,7 @@ class Manifest:
         self.tex: dict = tex if isinstance(tex, dict) else {}
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        payload = {"format": FORMAT, "artifacts": self.artifacts, "tex": self.tex}
-        try:
-            temp.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(temp, self.path)
-        finally:
-            temp.unlink(missing_ok=True)
+        deps.write_state(self.path, {"format": FORMAT, "artifacts": self.artifacts, "tex": self.tex})
 
 
 def _valid_entry(entry) -> bool:
@@ -237,6 +249,9 @@ def produce(decl: Declaration) -> dict:
                              "raise an exception instead") from None
         if isinstance(exc, ClaimFailed):
             raise
+        if isinstance(exc, OSError) and exc.filename and \
+                Path(exc.filename).resolve().is_relative_to(paths.BUILD):
+            raise os_error(exc) from None       # the build's own output, not the author's code
         raise BuildError(f"computing {decl.kind} {decl.name} ({decl.where}) failed{_where(exc)}: "
                          f"{type(exc).__name__}: {exc}") from None
     finally:
@@ -296,12 +311,40 @@ def _jobs() -> int:
     return min(int(value), 2)
 
 
+# descriptors a worker must not keep open (the build lock): set by the build
+INHERITED: list[int] = []
+
+
+def die_with_parent(parent: int) -> None:
+    """In a child process: be killed when ``parent`` ends, however it ends (Linux's
+    PR_SET_PDEATHSIG), so that no worker outlives a killed build and keeps its lock."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):   # not Linux: the worker ends when its queue closes
+        pass
+    if os.getppid() != parent:          # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_start(parent: int, inherited: list[int]) -> None:
+    die_with_parent(parent)
+    for fd in inherited:                # the build lock stays the parent's alone
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def _executor():
     """One worker process (forked: it starts at once and inherits what is imported here)."""
     import multiprocessing  # here, not at the top: a no-op build never needs them
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start,
+                               initargs=(os.getpid(), list(INHERITED)))
 
 
 def update(todo: list[Declaration], manifest: Manifest, *,
@@ -349,12 +392,19 @@ def update(todo: list[Declaration], manifest: Manifest, *,
                     raise BuildError(f"artifacts {[a.name for a in pending]} wait on each other")
                 break
             from concurrent.futures import FIRST_COMPLETED, wait
+            from concurrent.futures.process import BrokenProcessPool
 
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 decl, parts = running.pop(future)
                 try:
                     entry = future.result()
+                except BrokenProcessPool:
+                    failure = failure or BuildError(
+                        f"the worker process computing {decl.kind} {decl.name} ({decl.where}) died "
+                        "(killed, or out of memory?); build again, or with HW1_JOBS=1 to compute "
+                        "in the build's own process")
+                    continue
                 except BaseException as exc:   # noqa: BLE001 - reported after the others end
                     failure = failure or exc
                     continue
