@@ -74,8 +74,8 @@ def test_a_lock_held_by_the_leftovers_of_a_dead_build_is_taken_over(fixture_copy
 
 def test_a_worker_that_dies_is_named(fixture_copy):
     module = fixture_copy / "doc" / "mini.py"
-    edit(module, "    fig, ax = plt.subplots", "    import os, signal\n\n    os.kill(os.getpid(), signal.SIGKILL)\n"
-                                              "    fig, ax = plt.subplots")
+    edit(module, "    fig, ax = plt.subplots",
+         "    import os, signal\n\n    os.kill(os.getpid(), signal.SIGKILL)\n    fig, ax = plt.subplots")
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode != 0
     assert (f"the worker process computing figure mini.curve (doc/mini.py:{line_of(module, 'def curve')}) "
