@@ -199,11 +199,11 @@ def test_concurrent_build_is_refused_clearly(fixture_copy):
     lock = fixture_copy / "build" / ".lock"
     with open(lock, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        handle.write("pid 4242, started 12:00:00")
+        handle.write(f"pid {os.getpid()}, started 12:00:00")     # a live process: a build running
         handle.flush()
         out = invoke(fixture_copy, "build-pdf")
     assert out.returncode != 0
-    assert "another build is running (pid 4242, started 12:00:00)" in out.stderr
+    assert f"another build is running (pid {os.getpid()}, started 12:00:00)" in out.stderr
     assert out.stderr.count("\n") <= 3
 
 

@@ -57,7 +57,7 @@ def test_a_lock_held_by_the_leftovers_of_a_dead_build_is_taken_over(fixture_copy
     # a process that holds the lock open, as a worker of a killed build would; its "build" pid is dead
     holder = subprocess.Popen([sys.executable, "-c", f"import fcntl, time\nh = open({str(lock)!r}, 'a+')\n"
                                "fcntl.flock(h, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)"],
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, text=True, cwd=fixture_copy)
     assert holder.stdout.readline().strip() == "locked"
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -125,7 +125,7 @@ def test_a_full_disk_fails_in_one_line_leaves_no_temporary_file_and_heals(fixtur
     saved = tmp_path / "saved-build"
     shutil.copytree(fixture_copy / "build", saved)
     shutil.rmtree(fixture_copy / "build")
-    with tmpfs(fixture_copy / "build", "size=1m") as build:
+    with tmpfs(fixture_copy / "build", "size=64m") as build:
         shutil.copytree(saved, build, dirs_exist_ok=True)
         pdf = (build / "main.pdf").read_bytes()
         filler = build / "filler"

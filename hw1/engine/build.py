@@ -21,16 +21,20 @@ from hw1.engine.store import BuildError, Manifest
 LOCK = paths.BUILD / ".lock"
 
 
-def _holders(path: Path) -> list[int]:
-    """The processes that have ``path`` open (from /proc; empty where there is none)."""
+def _leftovers(path: Path) -> list[int]:
+    """Python processes running in this project that have ``path`` open: what a killed build
+    left behind (from /proc; empty where there is none).  Nothing else is ever touched."""
     found = []
-    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if any(os.path.realpath(fd) == str(path.resolve()) for fd in fd_dir.iterdir()):
-                found.append(int(fd_dir.parent.name))
-        except OSError:
+            if (int(proc.name) == os.getpid() or os.path.realpath(proc / "cwd") != str(paths.ROOT)
+                    or "python" not in os.path.basename(os.path.realpath(proc / "exe"))):
+                continue
+            if any(os.path.realpath(fd) == str(path.resolve()) for fd in (proc / "fd").iterdir()):
+                found.append(int(proc.name))
+        except (OSError, ValueError):
             continue
-    return [pid for pid in found if pid != os.getpid()]
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -59,20 +63,20 @@ def lock(echo: Callable[[str], None] = print) -> Iterator[None]:
             if not m or _alive(int(m.group(1))):
                 raise BuildError(f"another build is running ({previous or 'unknown'}); wait for it to "
                                  "finish, then build again") from None
-            orphans = _holders(LOCK)
+            orphans = _leftovers(LOCK)
             for pid in orphans:           # processes of a build that was killed: they end now
                 with contextlib.suppress(OSError):
                     os.kill(pid, 9)
-            for _ in range(50):                      # released as soon as they are gone
+            for _ in range(50 if orphans else 0):    # released as soon as they are gone
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
                     time.sleep(0.1)
             else:
-                raise BuildError(f"the build that held the lock ({previous}) is gone, but process(es) "
-                                 f"{', '.join(map(str, orphans)) or 'unknown'} it started still hold "
-                                 f"{paths.rel(LOCK)}: stop them, then build again") from None
+                raise BuildError(f"the build that held the lock ({previous}) is gone, but another process "
+                                 f"still holds {paths.rel(LOCK)}: find it with `fuser {paths.rel(LOCK)}`, "
+                                 "stop it, then build again") from None
             echo(f"note: the build that held the lock ({previous}) is gone; its left-over "
                  f"process(es) {', '.join(map(str, orphans)) or 'none'} were stopped and the lock taken over")
         else:
@@ -107,8 +111,10 @@ def tex_components(epoch: str) -> dict:
     """Everything the TeX run reads from the project: every .tex file of the document's folder
     (a new one may be \\input), and every project file the last run read (fragments, figures,
     the style, listed sources), by content; the date; the command."""
+    from hw1.engine import texformat
+
     doc = [p.relative_to(paths.ROOT).as_posix() for p in sorted(paths.DOC.rglob("*.tex"))]
-    return {"read": _hashes(sorted({*doc, *latex.read_files()})),
+    return {"read": _hashes(sorted({*doc, *latex.read_files(), *latex.read_files(texformat.fls())})),
             "epoch": epoch, "command": latex.command(), "texinputs": latex.texinputs()}
 
 
@@ -141,13 +147,18 @@ class BuildResult(NamedTuple):
     warnings: int
 
 
-def _replace_pdf(made: Path) -> None:
-    temp = paths.PDF.with_name(f".{paths.PDF.name}.tmp-{os.getpid()}")
+def _replace(made: Path, final: Path) -> None:
+    """Copy ``made`` over ``final`` atomically (the old one stays if anything fails)."""
+    temp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     try:
         shutil.copyfile(made, temp)
-        os.replace(temp, paths.PDF)
+        os.replace(temp, final)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _replace_pdf(made: Path) -> None:
+    _replace(made, paths.PDF)
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -230,16 +241,16 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         producers = {key: f"{d.kind} {d.name} ({d.where})"
                      for d in todo for key in (d.name, *store.outputs(d))}
         t0 = time.perf_counter()
-        try:
-            made, summary, passes = latex.compile_pdf(epoch, producers)
-        except KeyboardInterrupt:
-            # latexmk's own record may now describe a run that never finished: forget it
-            (paths.TEX_OUT / f"{paths.JOB}.fdb_latexmk").unlink(missing_ok=True)
-            raise
+        fmt_record = dict(manifest.tex.get("format") or {})
+        made, summary, passes, note = latex.compile_pdf(epoch, producers, fmt_record)
         _replace_pdf(made)
+        _replace(made.with_suffix(".synctex.gz"), paths.PDF.with_suffix(".synctex.gz"))
         parts = tex_components(epoch)     # with what this run read
-        manifest.tex = {"key": store.key_of(parts), "components": parts, "pdf": deps.sha256_file(paths.PDF)}
+        manifest.tex = {"key": store.key_of(parts), "components": parts, "pdf": deps.sha256_file(paths.PDF),
+                        "format": fmt_record}
         manifest.save()
+        if note:
+            echo(f"note: {note}")
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")
         echo(f"pdf: {paths.rel(paths.PDF)} ({_pages(made)} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")

@@ -1,9 +1,13 @@
-"""Running TeX: latexmk without shell escape, reproducible output, readable errors.
+"""Running TeX: pdflatex without shell escape, reproducible output, readable errors.
 
-- TeX never runs shell commands: pdflatex gets ``-no-shell-escape`` and rc files are ignored
-  (``-norc``), so no latexmkrc can turn it back on; a log that says otherwise fails the build.
+- TeX never runs shell commands: pdflatex gets ``-no-shell-escape``; a log that says
+  otherwise fails the build.
+- Passes: pdflatex runs again while its auxiliary files (.aux, .toc, .out...) change, as
+  latexmk would, at most five times; a prose edit that moves no label takes one pass.
+- The preamble is precompiled into a format when that changes nothing (``texformat``).
 - Reproducible PDFs: SOURCE_DATE_EPOCH (default: the last commit's time) with
   FORCE_SOURCE_DATE=1, and the preamble's \\pdftrailerid{} and \\pdfsuppressptexinfo.
+  SyncTeX data go to a file of their own (build/<job>.synctex.gz), never into the PDF.
 - Errors: the first error of the log, as ``file:line: message``, the offending source line,
   and the path of the full log — at most about ten lines.
 """
@@ -19,10 +23,8 @@ from typing import NamedTuple
 
 from hw1 import paths
 
-PDFLATEX = ("pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error "
-            "-file-line-error -recorder %O %S")
-
-
+MAX_PASSES = 5
+AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".nav", ".snm")   # what a pass reads back
 STYLE_DIR = Path(__file__).resolve().parent / "tex"    # verified.sty
 
 
@@ -38,10 +40,11 @@ def log_path() -> Path:
     return paths.TEX_OUT / f"{paths.JOB}.log"
 
 
-def read_files() -> list[str]:
-    """The project's files the last TeX run read (from its -recorder .fls), relative to the
-    root: the document's .tex files, fragments, figures, style, and any source it listed."""
-    fls = paths.TEX_OUT / f"{paths.JOB}.fls"
+def read_files(fls: Path | None = None) -> list[str]:
+    """The project's files a TeX run read (from its -recorder .fls, by default the last
+    compile's), relative to the root: the document's .tex files, fragments, figures, style, and
+    any source it listed."""
+    fls = paths.TEX_OUT / f"{paths.JOB}.fls" if fls is None else fls
     try:
         lines = fls.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -56,12 +59,12 @@ def read_files() -> list[str]:
     return sorted(out)
 
 
-def command() -> list[str]:
-    # -g: hw1 has already decided that a TeX input changed (including ones latexmk cannot
-    # see, such as SOURCE_DATE_EPOCH), so latexmk must not skip the run
-    return ["latexmk", "-norc", "-pdf", "-g", f"-pdflatex={PDFLATEX}",
-            f"-outdir={paths.TEX_OUT.relative_to(paths.ROOT).as_posix()}",
-            paths.MAIN_TEX.relative_to(paths.ROOT).as_posix()]
+def command(fmt: Path | None = None, outdir: Path | None = None) -> list[str]:
+    """One pdflatex pass (from the project root, with paths relative to it)."""
+    outdir = paths.TEX_OUT if outdir is None else outdir
+    return ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
+            "-recorder", "-synctex=1", f"-output-directory={paths.rel(outdir)}",
+            *([f"-fmt={fmt.stem}"] if fmt else []), paths.rel(paths.MAIN_TEX)]
 
 
 def source_date_epoch() -> str:
@@ -189,48 +192,122 @@ class LatexError(Exception):
     pass
 
 
-AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".fdb_latexmk", ".fls")
+class Compiled(NamedTuple):
+    pdf: Path
+    summary: LogSummary
+    passes: int
+    note: str              # what became of the precompiled preamble, if anything
 
 
-def _run_latexmk(epoch: str) -> subprocess.CompletedProcess:
+def _aux_state(outdir: Path) -> dict[str, bytes]:
+    out = {}
+    for ext in AUX:
+        try:
+            out[ext] = (outdir / f"{paths.JOB}{ext}").read_bytes()
+        except OSError:
+            pass
+    return out
+
+
+def _pass(env: dict[str, str], fmt: Path | None, outdir: Path) -> subprocess.CompletedProcess:
     from hw1.engine.store import die_with_parent
 
     parent = os.getpid()
-    return subprocess.run(command(), cwd=paths.ROOT, env=environment(epoch), capture_output=True,
-                          text=True, errors="replace", check=False,
+    if fmt is not None:   # found by name on TEXFORMATS (a path in -fmt misplaces the -recorder file)
+        env = {**env, "TEXFORMATS": os.pathsep.join([paths.rel(fmt.parent), ""])}
+    return subprocess.run(command(fmt, outdir), cwd=paths.ROOT, env=env, capture_output=True, text=True,
+                          errors="replace", check=False,
                           preexec_fn=lambda: die_with_parent(parent))   # noqa: PLW1509 - no threads here
 
 
-def compile_pdf(epoch: str, producers: dict[str, str]) -> tuple[Path, LogSummary, int]:
-    """Run latexmk; return (the PDF it made, its log summary, number of pdflatex passes).  A
-    failure is retried once from fresh auxiliary files (a damaged .aux fails every run that
-    reads it) before it is reported."""
-    if shutil.which("latexmk") is None:
-        raise LatexError("latexmk is not installed: run `invoke setup` (it installs the TeX toolchain)")
+def _passes(env: dict[str, str], fmt: Path | None) -> tuple[subprocess.CompletedProcess, int]:
+    """Run pdflatex until its auxiliary files stop changing; (the last run, passes made)."""
+    for n in range(1, MAX_PASSES + 1):
+        before = _aux_state(paths.TEX_OUT)
+        out = _pass(env, fmt, paths.TEX_OUT)
+        if out.returncode != 0:
+            return out, n
+        log = log_path().read_text(encoding="latin-1") if log_path().is_file() else ""
+        if _aux_state(paths.TEX_OUT) == before and "Rerun to get" not in log:
+            return out, n
+    return out, MAX_PASSES
+
+
+def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict) -> Compiled:
+    """Compile the document; return the PDF it made, its log summary, the number of passes
+    and a note.  ``fmt_record`` is the build's record of the precompiled preamble, updated in
+    place.  A failure is retried once from fresh auxiliary files (a damaged .aux fails every
+    run that reads it) before it is reported."""
+    from hw1.engine import texformat
+
+    if shutil.which("pdflatex") is None:
+        raise LatexError("pdflatex is not installed: run `invoke setup` (it installs the TeX toolchain)")
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
-    out = _run_latexmk(epoch)
-    passes = _passes(out)
+    env = environment(epoch)
+    fmt, note = _format(texformat, env, epoch, fmt_record)
+    out, passes = _passes(env, fmt if fmt_record.get("trusted") else None)
     if out.returncode != 0:
-        for ext in AUX:
+        for ext in (*AUX, ".fls"):
             (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
-        out = _run_latexmk(epoch)
-        passes += _passes(out)
+        out, more = _passes(env, fmt if fmt_record.get("trusted") else None)
+        passes += more
     log_file = log_path()
     log = log_file.read_text(encoding="latin-1") if log_file.is_file() else ""
     if out.returncode != 0:
         _disk_full_check()
         if not log:
             tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-8:])
-            raise LatexError(f"latexmk failed before TeX wrote a log:\n{tail}")
+            raise LatexError(f"pdflatex failed before it wrote a log:\n{tail}")
         raise LatexError(explain_error(log, producers))
     summary = summarize(log)
     if summary.shell_escape:
         raise LatexError(f"the TeX log says \\write18 was enabled; refusing the PDF (see {log_file})")
-    return paths.TEX_OUT / f"{paths.JOB}.pdf", summary, passes
+    pdf = paths.TEX_OUT / f"{paths.JOB}.pdf"
+    if fmt is not None and fmt_record.get("trusted") is None:
+        note = _trial(env, fmt, pdf, fmt_record)
+    return Compiled(pdf, summary, passes, note)
 
 
-def _passes(out: subprocess.CompletedProcess) -> int:
-    return len(re.findall(r"^Run number \d+ of rule '(?:pdf)?latex'", out.stdout + out.stderr, re.M))
+def _format(texformat, env: dict[str, str], epoch: str, record: dict) -> tuple[Path | None, str]:
+    """The precompiled preamble, made anew if its key changed (None if there is none)."""
+    from hw1.engine import deps
+
+    if os.environ.get("HW1_FORMAT", "1") == "0":
+        record.clear()
+        return None, ""
+    read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(texformat.fls())
+            if (paths.ROOT / rel).is_file()}
+    wanted = deps.sha256_bytes(repr(sorted(texformat.key(epoch, texinputs(), read).items())).encode())
+    if record.get("key") == wanted and (record.get("trusted") is False or texformat.fmt_path().is_file()):
+        return (texformat.fmt_path() if record.get("trusted") is not False else None), ""
+    ok, why = texformat.make(env, os.getpid())
+    if ok:   # the key again, now with what this dump read
+        read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(texformat.fls())}
+        wanted = deps.sha256_bytes(repr(sorted(texformat.key(epoch, texinputs(), read).items())).encode())
+    record.clear()
+    record.update({"key": wanted, "trusted": None if ok else False})
+    if not ok:
+        return None, f"the preamble could not be precompiled ({why}); compiling without a format"
+    return texformat.fmt_path(), ""
+
+
+def _trial(env: dict[str, str], fmt: Path, pdf: Path, record: dict) -> str:
+    """One pass with the new format on a copy of the final auxiliary files: trusted only if
+    its PDF is byte-identical to the one just made without it."""
+    trial = paths.TEX_OUT / "fmt" / "trial"
+    shutil.rmtree(trial, ignore_errors=True)
+    trial.mkdir(parents=True)
+    for ext in AUX:
+        src = paths.TEX_OUT / f"{paths.JOB}{ext}"
+        if src.is_file():
+            shutil.copy2(src, trial / src.name)
+    out = _pass(env, fmt, trial)
+    made = trial / f"{paths.JOB}.pdf"
+    record["trusted"] = out.returncode == 0 and made.is_file() and made.read_bytes() == pdf.read_bytes()
+    shutil.rmtree(trial, ignore_errors=True)
+    if record["trusted"]:
+        return "the preamble is precompiled; later passes start from it"
+    return "the preamble's format would change the PDF; compiling without it"
 
 
 def _disk_full_check() -> None:
