@@ -17,10 +17,29 @@ def describe(value) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
-def positive_int(name: str, value) -> int:
+def positive_int(name: str, value, *, at_most: int | None = None, limit: str = "") -> int:
+    """A positive Python or numpy int (not a bool); at most ``at_most`` if given (``limit``
+    spells that bound in the message, e.g. '2**53')."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {describe(value)}")
+    if at_most is not None and value > at_most:
+        raise ValueError(f"{name} must be a positive integer <= {limit or at_most}, got {value}")
     return int(value)
+
+
+def seed(value, name: str = "seed") -> int:
+    """A seed for numpy.random.default_rng: a non-negative Python or numpy int (not a bool, and
+    not None, which would draw from the operating system's entropy: results must be repeatable)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {describe(value)}")
+    return int(value)
+
+
+def pair(name: str, value, spelled: str = "(low, high)") -> tuple:
+    """A tuple, list or 1-D array of exactly two entries (each checked by the caller)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2:
+        raise ValueError(f"{name} must be a pair {spelled}, got {describe(value)}")
+    return tuple(value)
 
 
 def positive_float(name: str, value) -> float:
@@ -42,13 +61,32 @@ def choice(name: str, value, options: Iterable[str]) -> str:
     return value
 
 
+def real_numbers(name: str, value, not_numeric: str) -> None:
+    """Refuse what a float64 conversion would change or make up: complex numbers (numpy drops the
+    imaginary part, with only a warning) and strings (numpy parses '1.5' as 1.5; the ValueError
+    says ``not_numeric`` then)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:                         # a list, tuple or Python number: what numpy makes of it
+        try:
+            dtype = np.asarray(value).dtype
+        except (TypeError, ValueError):       # ragged: the conversion will say so
+            return
+    if getattr(dtype, "is_complex", False) or getattr(dtype, "kind", "") == "c":   # torch's, numpy's
+        raise ValueError(f"{name} is complex (dtype {dtype}); expected real numbers: "
+                         "pass its real part (.real) if that is what is meant")
+    if getattr(dtype, "kind", "") in ("U", "S"):
+        raise ValueError(not_numeric)
+
+
 def float_array(name: str, value, *, shapes: Iterable[tuple] | None, expected: str) -> np.ndarray:
     """Convert ``value`` to a float64 array whose shape is one of ``shapes`` (``None`` in a
     shape matches any size; ``shapes=None`` accepts any shape) and whose entries are finite."""
+    not_numeric = f"{name} must be numeric, expected {expected}; got {describe(value)}"
+    real_numbers(name, value, not_numeric)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, expected {expected}; got {describe(value)}") from None
+        raise ValueError(not_numeric) from None
     for shape in [None] if shapes is None else shapes:
         if shape is None or (len(shape) == arr.ndim and
                              all(s is None or s == a for s, a in zip(shape, arr.shape, strict=True))):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from hw1 import logistic
+from hw1._validate import positive_int
 
 
 def rays() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
@@ -21,6 +22,7 @@ def rays() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
 
 def ray_data(ctx=None, *, points: int = 400) -> dict:
     """L(c w) and dL/dc on a grid of c, for the separable and the non-separable dataset."""
+    points = positive_int("points", points, at_most=logistic.MAX_POINTS, limit="10**7")
     out = {}
     for name, X, y, w in rays():
         c_max = 8.0 if name == "separable" else 3.0 * float(np.linalg.norm(logistic.minimizer(X, y)))
