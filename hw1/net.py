@@ -15,8 +15,10 @@ import numpy as np
 
 from hw1 import activations, losses
 from hw1._validate import describe, float_array, positive_int
+from hw1._validate import seed as _seed
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+MAX_PARAMS = 2**31   # 16 GiB of float64: far beyond the networks this module is for
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,14 @@ class TwoLayerNet:
     def __init__(self, n: int, d: int, K: int, f: str = "5relu", g: str = "identity", *,
                  seed: int = 0):
         self.n, self.d, self.K = (positive_int(k, v) for k, v in (("n", n), ("d", d), ("K", K)))
+        count = self.d * (self.n + 1) + self.K * (self.d + 1)      # Python ints: no overflow
+        if count > MAX_PARAMS:
+            raise ValueError(f"TwoLayerNet(n={self.n}, d={self.d}, K={self.K}) would have {count} "
+                             f"parameters, more than {MAX_PARAMS} ({MAX_PARAMS * 8 // 2**30} GiB of float64)")
         self.f = activations.get(f, argument="f")
         self.g = activations.get(g, argument="g")
-        rng = np.random.default_rng(seed)
-        s1, s2 = 1.0 / np.sqrt(self.n), 1.0 / np.sqrt(self.d)
+        rng = np.random.default_rng(_seed(seed))
+        s1, s2 = 1.0 / np.sqrt(float(self.n)), 1.0 / np.sqrt(float(self.d))
         self.params = {
             "W1": rng.uniform(-s1, s1, (self.d, self.n)),
             "b1": rng.uniform(-s1, s1, self.d),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hw1._validate import positive_int
 from hw1.gradcheck import FD_EPS, RTOL_AUTOGRAD, RTOL_FD, draw_problem, rel_err, verify_gradients
 from hw1.net import PARAM_NAMES, TwoLayerNet
 
@@ -28,6 +29,7 @@ def hand_written(f: str, g: str, loss: str):
 
 def gradient_table(*, seeds: int = 20, n: int = 4, d: int = 5, K: int = 3, batch: int = 8) -> dict:
     """Every configuration checked on ``seeds`` seeded problems; JSON-ready."""
+    seeds = positive_int("seeds", seeds, at_most=10**4, limit="10**4")
     rows = []
     for f, g, loss in CONFIGS:
         report = verify_gradients(hand_written(f, g, loss), f=f, g=g, loss=loss, n=n, d=d, K=K,
@@ -48,6 +50,7 @@ def eps_sweep(*, f: str = "tanh", g: str = "identity", loss: str = "mse", seed: 
     """Finite-difference error (max over parameters, vs autograd) for eps in 1e-12 .. 1e-1."""
     from hw1 import reference
 
+    points = positive_int("points", points, at_most=10**4, limit="10**4")
     params, x, y, _ = draw_problem(seed, f, g, loss, n, d, K, batch)
     with reference.single_thread():
         return _sweep(params, x, y, f, g, loss, seed, points)

@@ -9,6 +9,7 @@ import numpy as np
 
 from hw1 import losses
 from hw1._validate import describe, float_array, positive_float, positive_int
+from hw1._validate import seed as _seed
 from hw1.net import TwoLayerNet
 
 
@@ -76,7 +77,8 @@ def training_run(*, n: int = 4, d: int = 16, K: int = 2, batch: int = 32, lr: fl
                  steps: int = 200, seed: int = 0) -> dict:
     """Problem 1, part 1: SGD on one seeded synthetic batch (targets from a random 'teacher'
     network plus noise).  Returns the loss history, JSON-ready."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
+    batch = positive_int("batch", batch, at_most=10**7, limit="10**7")
     teacher = TwoLayerNet(n, d, K, "5relu", "identity", seed=seed + 1000)
     x = rng.normal(size=(batch, n))
     y = teacher.forward(x).y_hat + 0.1 * rng.normal(size=(batch, K))

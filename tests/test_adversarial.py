@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 
 from hw1 import logistic as lg
+from hw1.gradcheck import draw_problem, verify_gradients
+from hw1.net import TwoLayerNet
 
 EPS = np.finfo(np.float64).eps
 U = EPS / 2
@@ -55,7 +57,30 @@ def raises(call, match: str, exc=ValueError):
         call()
 
 
+def good(p, x, y):
+    net = TwoLayerNet.from_params(p)
+    return net.backward(net.forward(x), y)
+
+
 # -- raw tracebacks become messages -------------------------------------------------------------
+def _training_run(seed, **kwargs):
+    from hw1.train import training_run
+
+    return training_run(seed=seed, steps=1, **kwargs)
+
+
+def _gradient_table(**kwargs):
+    from hw1.problem3 import gradient_table
+
+    return gradient_table(**kwargs)
+
+
+def _eps_sweep(**kwargs):
+    from hw1.problem3 import eps_sweep
+
+    return eps_sweep(**kwargs)
+
+
 def _ray_data(**kwargs):
     from hw1.logistic_experiments import ray_data
 
@@ -69,9 +94,12 @@ def _implicit_bias_data(seed):
 
 
 SEEDED = {   # every public function that takes a seed
+    "TwoLayerNet": lambda s: TwoLayerNet(2, 3, 1, seed=s),
     "soudry_figure1_data": lambda s: lg.soudry_figure1_data(seed=s),
     "separable_data": lambda s: lg.separable_data(seed=s),
     "nonseparable_data": lambda s: lg.nonseparable_data(seed=s),
+    "draw_problem": lambda s: draw_problem(s, "tanh", "identity", "mse", 2, 3, 1, 4),
+    "training_run": _training_run,
     "implicit_bias_data": _implicit_bias_data,
 }
 
@@ -86,8 +114,9 @@ def test_a_bad_seed_is_named(function, seed):
 
 @pytest.mark.parametrize("seed", [0, 7, np.int64(3), 2**70])
 def test_good_seeds_still_work(seed):
-    with at_most():
-        lg.soudry_figure1_data(seed=seed)
+    for call in (lambda s: TwoLayerNet(2, 3, 1, seed=s), lambda s: lg.soudry_figure1_data(seed=s)):
+        with at_most():
+            call(seed)
 
 
 @pytest.mark.parametrize(("call", "match"), [
@@ -100,6 +129,10 @@ def test_good_seeds_still_work(seed):
      r"steps must be a positive integer <= 2\*\*53, got 9223372036854775808"),
     (lambda: lg.log_checkpoints(2**64), r"steps must be a positive integer <= 2\*\*53"),
     (lambda: lg.implicit_bias([[1.0]], [1], steps=2**63), r"steps must be a positive integer <= 2\*\*53"),
+    # sizes numpy cannot hold (a TypeError from np.sqrt of a Python int before)
+    (lambda: TwoLayerNet(2**70, 2, 2), r"TwoLayerNet\(n=1180591620717411303424, d=2, K=2\) would have"),
+    (lambda: TwoLayerNet(2, 2**40, 2**40), r"would have .* parameters, more than"),
+    (lambda: verify_gradients(good, n=2**70), r"would have .* parameters"),
     # a scalar or a wrong-length margin_range ("'int' object is not iterable" before)
     (lambda: lg.soudry_figure1_data(margin_range=2),
      r"margin_range must be a pair \(low, high\), got 2 \(int\)"),
@@ -109,12 +142,24 @@ def test_good_seeds_still_work(seed):
      r"margin_range must be a pair \(low, high\), got 'ab'"),
     (lambda: lg.implicit_bias([[1.0]], [1], steps=10, fit_window=5),
      r"fit_window must be a pair \(first, last\), got 5 \(int\)"),
+    # the tolerances of verify_gradients (accepted, then a format error while printing the report)
+    (lambda: verify_gradients(good, rtol_fd="1e-6"), r"rtol_fd must be a positive finite number, got '1e-6'"),
+    (lambda: verify_gradients(good, rtol_autograd="1e-6"), r"rtol_autograd must be a positive finite number"),
+    (lambda: verify_gradients(good, rtol_fd=-1.0), r"rtol_fd must be a positive finite number, got -1\.0"),
+    (lambda: verify_gradients(good, rtol_autograd=np.nan), r"rtol_autograd must be a positive finite number"),
     # found by a sweep of odd arguments over the public API: numpy's own messages, naming nothing
     (lambda: lg.gradient_descent([[1.0]], [1], steps=3, lr=0.1, checkpoints=[1, [2]]),
      r"checkpoints must be an iterable of step counts, got a list of length 2"),
     (lambda: lg.log_checkpoints(100, num=2**70), r"num must be a positive integer <= 10\*\*7"),
     (lambda: lg.gradient_descent([[4.0]], [1], steps=3, lr=1e308, checkpoints=[3]),   # w_1 = 2e308
      r"gradient_descent overflowed .*: lr=1e\+308 is too large"),
+    (lambda: draw_problem(0, "tanh", "identity", "mse", 2, 3, 1, -1),
+     r"batch must be a positive integer, got -1"),
+    (lambda: draw_problem(0, "tanh", "identity", "hinge", 2, 3, 1, 4), r"unknown loss 'hinge'"),
+    (lambda: verify_gradients(good, batch=2**70), r"batch=1180591620717411303424 points .* more than"),
+    (lambda: _training_run(0, batch=2**70), r"batch must be a positive integer <= 10\*\*7"),
+    (lambda: _gradient_table(seeds=2**70), r"seeds must be a positive integer <= 10\*\*4"),
+    (lambda: _eps_sweep(points=0), r"points must be a positive integer, got 0"),
     (lambda: _ray_data(points=-1), r"points must be a positive integer, got -1"),
 ])
 def test_raw_tracebacks_become_messages(call, match):
@@ -126,6 +171,10 @@ def test_raw_tracebacks_become_messages(call, match):
     (lambda: lg.is_separable(np.array([[1.0, 2.0]]) + 0.5j, [1]), r"X is complex"),
     (lambda: lg.loss_along_ray(np.array(1.0 + 2.0j), [1.0], [[1.0]], [1]), r"c is complex"),
     (lambda: lg.angle([1.0, 1.0j], [1.0, 0.0]), r"a is complex"),
+    (lambda: TwoLayerNet(2, 2, 2).forward(np.array([1.0 + 1.0j, 1.0])), r"x is complex"),
+    (lambda: TwoLayerNet(2, 2, 2).forward([1.0 + 1.0j, 1.0]), r"x is complex"),
+    (lambda: TwoLayerNet.from_params({"W1": np.eye(2) * (1 + 1j), "b1": np.zeros(2), "W2": np.eye(2),
+                                      "b2": np.zeros(2)}), r"params\['W1'\] is complex"),
 ])
 def test_complex_input_is_rejected_not_truncated(call, match):
     """np.asarray(..., dtype=float64) drops the imaginary part (with a warning, an error only
