@@ -75,9 +75,9 @@ class TwoLayerNet:
         net = cls(W1.shape[1], W1.shape[0], W2.shape[0], f, g)
         net.params = {
             "W1": W1.copy(),
-            "b1": float_array("params['b1']", params["b1"], shapes=[(net.d,)], expected=f"({net.d},)"),
+            "b1": float_array("params['b1']", params["b1"], shapes=[(net.d,)], expected=f"({net.d},)").copy(),
             "W2": W2.copy(),
-            "b2": float_array("params['b2']", params["b2"], shapes=[(net.K,)], expected=f"({net.K},)"),
+            "b2": float_array("params['b2']", params["b2"], shapes=[(net.K,)], expected=f"({net.K},)").copy(),
         }
         return net
 
@@ -87,8 +87,11 @@ class TwoLayerNet:
     # -- forward ---------------------------------------------------------------------------
     def forward(self, x) -> Cache:
         """Forward pass for one point x of shape (n,) or a batch of shape (B, n)."""
+        x_in = x
         x = float_array("x", x, shapes=[(self.n,), (None, self.n)],
                         expected=f"({self.n},) or (B, {self.n})")
+        if isinstance(x_in, np.ndarray):   # the cache keeps its own x: the caller may change theirs
+            x = x.copy()
         p = self.params
         z1 = x @ p["W1"].T               # Linear1: z1 = W1 x + b1 ...
         z1 += p["b1"]                    #          (bias added in place)
@@ -153,5 +156,5 @@ def jacobians(net: TwoLayerNet, x, y, loss: str = "mse") -> dict[str, np.ndarray
     return {
         "dz2_dz1": np.diag(net.f.deriv(cache.z1)),
         "dyhat_dz3": np.diag(net.g.deriv(cache.z3)),
-        "dl_dyhat": lo.grad_yhat(cache.y_hat, y)[None, :],
+        "dl_dyhat": lo.grad_yhat(cache.z3, cache.y_hat, y)[None, :],
     }

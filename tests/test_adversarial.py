@@ -17,7 +17,7 @@ import pytest
 
 from hw1 import logistic as lg
 from hw1.gradcheck import draw_problem, verify_gradients
-from hw1.net import TwoLayerNet
+from hw1.net import TwoLayerNet, jacobians
 
 EPS = np.finfo(np.float64).eps
 U = EPS / 2
@@ -276,6 +276,85 @@ def test_angle_small_and_large_angles_are_accurate(theta, k):
     b = np.array([1.0, 0.0]) * 10.0**-k
     exact = _mp_angle(a, b)
     assert abs(lg.angle(a, b) - exact) <= angle_tol(exact, 2)
+
+
+# -- silent wrong answers in hw1.net --------------------------------------------------------------
+def _one_unit(g="sigmoid"):
+    return TwoLayerNet.from_params({"W1": [[1.0]], "b1": [0.0], "W2": [[1.0]], "b2": [0.0]}, "identity", g)
+
+
+def _mp_sigmoid(z):
+    return 1 / (1 + mpmath.exp(-mpmath.mpf(z)))
+
+
+@pytest.mark.parametrize("z", [-800.0, -700.0, -40.0, -5.0, 0.5, 5.0, 40.0, 700.0, 800.0])
+@pytest.mark.parametrize("y", [0.0, 0.25, 1.0])
+def test_bce_jacobian_is_stable(z, y):
+    """dl/dy_hat = (y_hat - y) / (y_hat (1 - y_hat)) (K = 1), evaluated from z3 (before: inf at
+    z = 40, y = 0, where the true value is 1 + e^40 = 2.4e17; the naive form divides by the
+    rounded 1 - y_hat = 0).  Against 50-digit mpmath; a true value beyond 1.8e308 gives +-inf.
+    Tolerance: for z >= 0 the value is ((1 - y)(1 + e^z) - 1)(1 + e^-z), for z < 0 the mirror
+    image; the first product is within (FN_ULPS + 3) u, the subtraction multiplies that by at most
+    max(y, 1 - y) / |y_hat - y| <= 2 at these points, and the last factor and product add
+    (FN_ULPS / 2 + 2) u: (3 FN_ULPS + 10) u in all."""
+    with mpmath.workdps(50):
+        s, s_minus = _mp_sigmoid(z), _mp_sigmoid(-z)           # 1 - s without cancellation
+        exact = ((1 - y) * s - y * s_minus) / (s * s_minus)     # (s - y) / (s (1 - s))
+    got = jacobians(_one_unit(), [z], [y], "bce")["dl_dyhat"][0, 0]
+    if abs(exact) > np.finfo(np.float64).max:
+        assert got == (np.inf if exact > 0 else -np.inf)
+    else:
+        assert abs(mpmath.mpf(got) - exact) <= (3 * FN_ULPS + 10) * U * abs(exact), (got, exact)
+
+
+@pytest.mark.parametrize("z", [-40.0, -5.0, 0.5, 5.0, 40.0, 300.0])
+@pytest.mark.parametrize("g", ["sigmoid", "tanh"])
+def test_output_derivatives_keep_their_relative_accuracy(g, z):
+    """g'(z3) on the Jacobian's diagonal: sigma' = sigma(z) sigma(-z), tanh' = 1 - tanh^2 = sech^2.
+    Written as sigma (1 - sigma) or 1 - tanh^2 they round to 0 for z >= 37 or 19 (true values
+    4e-18 and 7e-35 at z = 40), so dl/dy_hat . dy_hat/dz3 was inf * 0 = NaN, or 0, not dl/dz3.
+    Each is an exp, a few operations and a product: within 4 FN_ULPS u."""
+    with mpmath.workdps(50):
+        exact = (_mp_sigmoid(z) * _mp_sigmoid(-z) if g == "sigmoid" else 1 / mpmath.cosh(z) ** 2)
+    got = jacobians(_one_unit(g), [z], [0.0])["dyhat_dz3"][0, 0]
+    assert abs(mpmath.mpf(got) - exact) <= 4 * FN_ULPS * U * exact, (got, exact)
+
+
+@pytest.mark.parametrize("z", [-40.0, 0.5, 40.0, 700.0])
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_bce_chain_rule_through_the_jacobians(z, y):
+    """The part-4 chain rule from the Jacobians, dl/dy_hat . dy_hat/dz3, is dl/dz3 = sigma(z) - y:
+    within the two entries' bounds (22 u and 16 u for FN_ULPS = 4) and a product, 10 FN_ULPS u."""
+    jac = jacobians(_one_unit(), [z], [y], "bce")
+    with mpmath.workdps(50):
+        exact = (1 - y) * _mp_sigmoid(z) - y * _mp_sigmoid(-z)   # sigma(z) - y
+    got = (jac["dl_dyhat"] @ jac["dyhat_dz3"])[0, 0]
+    assert abs(mpmath.mpf(got) - exact) <= 10 * FN_ULPS * U * abs(exact), (got, exact)
+
+
+def test_from_params_copies_every_parameter():
+    """The docstring says copied; b1 and b2 were the caller's arrays."""
+    source = {"W1": np.ones((3, 2)), "b1": np.zeros(3), "W2": np.ones((1, 3)), "b2": np.zeros(1)}
+    net = TwoLayerNet.from_params(source)
+    for k, v in source.items():
+        v += 1.0
+        assert not np.shares_memory(net.params[k], v), k
+        assert np.all(net.params[k] == v - 1.0), k
+
+
+@pytest.mark.parametrize("shape", [(2,), (4, 2)])
+def test_the_cache_keeps_its_own_x(shape):
+    """Editing x after forward() changed what backward() returned: cache.x was the caller's x."""
+    net = TwoLayerNet(2, 3, 1, "tanh", seed=0)
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    y = np.ones(shape[:-1] + (1,))
+    cache = net.forward(x)
+    before = net.backward(cache, y)
+    x += 100.0
+    after = net.backward(cache, y)
+    assert not np.shares_memory(cache.x, x)
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k])
 
 
 # -- hangs ---------------------------------------------------------------------------------------
