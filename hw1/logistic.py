@@ -345,7 +345,8 @@ def soudry_figure1_data(seed: int = 0, n_random: int = 6, *,
 
 # the data generators' rejection loops are bounded: a request that would need more random draws
 # than this (on average) is refused up front, with the largest request that can be met
-MAX_ROUNDS, MAX_DRAWS = 10**4, 10**7
+# (MAX_DRAWS >= 10 MAX_POINTS: any n can be met at some gap)
+MAX_ROUNDS, MAX_DRAWS = 10**4, 10**8
 
 
 def separable_data(seed: int = 0, n: int = 40, *, gap: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
@@ -354,7 +355,7 @@ def separable_data(seed: int = 0, n: int = 40, *, gap: float = 0.5) -> tuple[np.
 
     A drawn point's margin y u^T x is N(sqrt 5, 1), so a fraction p = P(N(sqrt 5, 1) >= gap) of the
     draws is kept; rounds of n draws are made until n points are kept.  A gap with 1/p > 10^4
-    rounds or n/p > 10^7 draws expected is a ValueError (gap <= 5.9 is always fine)."""
+    rounds or n/p > 10^8 draws expected is a ValueError (gap <= 5.9 is fine for n <= 10^4)."""
     seed = _seed(seed)
     n = positive_int("n", n, at_most=MAX_POINTS, limit="10**7")
     gap = positive_float("gap", gap)

@@ -361,6 +361,8 @@ def test_the_cache_keeps_its_own_x(shape):
 @pytest.mark.parametrize(("call", "match"), [
     (lambda: lg.separable_data(gap=100), r"separable_data: gap=100.* a fraction .* of the draws"),
     (lambda: lg.separable_data(gap=20.0, n=3), r"separable_data: gap=20"),
+    (lambda: lg.separable_data(gap=3.6, n=10**7),
+     r"gap=3\.6 cannot be met with n=10000000: .* use gap <= 3\.51"),
     (lambda: lg.nonseparable_data(n=1), r"nonseparable_data needs n >= 3 .*got n=1"),
     (lambda: lg.nonseparable_data(n=2), r"nonseparable_data needs n >= 3 .*got n=2"),
 ])
