@@ -61,32 +61,32 @@ def choice(name: str, value, options: Iterable[str]) -> str:
     return value
 
 
-def real_numbers(name: str, value, not_numeric: str) -> None:
+def real_numbers(name: str, value) -> bool:
     """Refuse what a float64 conversion would change or make up: complex numbers (numpy drops the
-    imaginary part, with only a warning) and strings (numpy parses '1.5' as 1.5; the ValueError
-    says ``not_numeric`` then)."""
+    imaginary part, with only a warning) raise here; strings (numpy parses '1.5' as 1.5) give
+    False, for the caller to say what it expected."""
     dtype = getattr(value, "dtype", None)
     if dtype is None:                         # a list, tuple or Python number: what numpy makes of it
         try:
             dtype = np.asarray(value).dtype
-        except (TypeError, ValueError):       # ragged: the conversion will say so
-            return
+        except Exception:                     # ragged, or worse: the conversion will say so
+            return True
     if getattr(dtype, "is_complex", False) or getattr(dtype, "kind", "") == "c":   # torch's, numpy's
         raise ValueError(f"{name} is complex (dtype {dtype}); expected real numbers: "
                          "pass its real part (.real) if that is what is meant")
-    if getattr(dtype, "kind", "") in ("U", "S"):
-        raise ValueError(not_numeric)
+    return getattr(dtype, "kind", "") not in ("U", "S")
 
 
 def float_array(name: str, value, *, shapes: Iterable[tuple] | None, expected: str) -> np.ndarray:
     """Convert ``value`` to a float64 array whose shape is one of ``shapes`` (``None`` in a
     shape matches any size; ``shapes=None`` accepts any shape) and whose entries are finite."""
-    not_numeric = f"{name} must be numeric, expected {expected}; got {describe(value)}"
-    real_numbers(name, value, not_numeric)
+    real = real_numbers(name, value)          # raises for complex
     try:
+        if not real:
+            raise TypeError
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(not_numeric) from None
+        raise ValueError(f"{name} must be numeric, expected {expected}; got {describe(value)}") from None
     for shape in [None] if shapes is None else shapes:
         if shape is None or (len(shape) == arr.ndim and
                              all(s is None or s == a for s, a in zip(shape, arr.shape, strict=True))):

@@ -66,12 +66,13 @@ def _weights(w, d: int) -> np.ndarray:
 
 def _finite(name: str, value) -> np.ndarray:
     """Any-shape float64 array of finite numbers (a scalar gives a 0-d array)."""
-    not_numeric = f"{name} must be a number or an array of numbers, got {describe(value)}"
-    real_numbers(name, value, not_numeric)
+    real = real_numbers(name, value)          # raises for complex
     try:
+        if not real:
+            raise TypeError
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(not_numeric) from None
+        raise ValueError(f"{name} must be a number or an array of numbers, got {describe(value)}") from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got non-finite value(s) in {describe(value)}")
     return arr
@@ -256,7 +257,8 @@ def max_margin_dual(X, y) -> np.ndarray:
     f = np.zeros(d + 1)
     f[-1] = 1.0
     u, _ = nnls(E, f, maxiter=50 * n)
-    # 1 - sum u = 1 / (1 + ||w||^2) (for Z scaled to O(1)): it cancels only when ||w_hat|| ~ 1e8 max|x|
+    # 1 - sum u = 1 / (1 + ||w||^2), w for the scaled Z: it loses digits as ||w_hat|| max|x_ij| grows,
+    # all of them near 1e8 (a margin 1e-8 of the data's scale); then _check_kkt_margins raises
     alpha = u / (1.0 - u.sum())                              # the dual multipliers, alpha >= 0
     w = Z.T @ alpha                                          # w_hat = sum_i alpha_i y_i x_i
     _check_kkt_margins(Z, w, "max_margin_dual")
@@ -552,8 +554,8 @@ def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
     X, y = _data(X, y)
     steps = _steps(steps)
     t = log_checkpoints(steps) if checkpoints is None else _checkpoints(checkpoints, steps)
-    lo, hi = (positive_int(f"fit_window[{k}]", v) for k, v in enumerate(pair("fit_window", fit_window,
-                                                                            "(first, last)")))
+    window = pair("fit_window", fit_window, "(first, last)")
+    lo, hi = (positive_int(f"fit_window[{k}]", v) for k, v in enumerate(window))
     fit = (t >= lo) & (t <= hi)
     if fit.sum() < 2:
         raise ValueError(f"fit_window {fit_window} must contain at least 2 checkpoints, got {int(fit.sum())}")

@@ -90,8 +90,8 @@ class TwoLayerNet:
         x_in = x
         x = float_array("x", x, shapes=[(self.n,), (None, self.n)],
                         expected=f"({self.n},) or (B, {self.n})")
-        if isinstance(x_in, np.ndarray):   # the cache keeps its own x: the caller may change theirs
-            x = x.copy()
+        if isinstance(x_in, np.ndarray) and np.may_share_memory(x, x_in):
+            x = x.copy()                 # the cache keeps its own x: the caller may change theirs
         p = self.params
         z1 = x @ p["W1"].T               # Linear1: z1 = W1 x + b1 ...
         z1 += p["b1"]                    #          (bias added in place)
