@@ -54,12 +54,13 @@ def loss_rel_tol(c, X, w) -> float:
 
 def dloss_dc_abs_tol(c, w, X, y) -> float:
     """Absolute tolerance for dL(c w)/dc = sum_i t_i, t_i = -m_i sigma(-c m_i), from two libraries.
-    A change delta_i in m_i (delta_i / c being the gap of c m_i) moves t_i by at most
+    A change delta_i in m_i (at most ray_margin_gap at c = 1; c delta_i bounds the gap of c m_i,
+    the product by c included) moves t_i by at most
     delta_i sup |dt/dm| over [m_i - delta_i, m_i + delta_i], and dt/dm = sigma(-c m)(c m sigma(c m) - 1),
     so by <= delta_i e^{c delta_i} sigma(-c m_i) (1 + c (|m_i| + delta_i)); each library's own
     rounding adds (2 FN_ULPS u + gamma_n) sum_i |t_i|."""
     m = lg.margins(w, X, y)
-    delta = ray_margin_gap(c, X, w) / max(c, 1.0)   # the gap in m_i, at least the margin's own
+    delta = ray_margin_gap(1.0, X, w)               # the gap in m_i
     s = lg.sigmoid(-c * m)
     moved = np.sum(delta * np.exp(c * delta) * s * (1 + c * (np.abs(m) + delta)))
     return float(moved + 2 * (2 * FN_ULPS * U + gamma(len(X))) * np.sum(np.abs(m) * s))
