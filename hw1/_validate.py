@@ -36,10 +36,29 @@ def describe(value) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
-def positive_int(name: str, value) -> int:
+def positive_int(name: str, value, *, at_most: int | None = None, limit: str = "") -> int:
+    """A positive Python or numpy int (not a bool); at most ``at_most`` if given (``limit``
+    spells that bound in the message, e.g. '2**53')."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {describe(value)}")
+    if at_most is not None and value > at_most:
+        raise ValueError(f"{name} must be a positive integer <= {limit or at_most}, got {value}")
     return int(value)
+
+
+def seed(value, name: str = "seed") -> int:
+    """A seed for numpy.random.default_rng: a non-negative Python or numpy int (not a bool, and
+    not None, which would draw from the operating system's entropy: results must be repeatable)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {describe(value)}")
+    return int(value)
+
+
+def pair(name: str, value, spelled: str = "(low, high)") -> tuple:
+    """A tuple, list or 1-D array of exactly two entries (each checked by the caller)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2:
+        raise ValueError(f"{name} must be a pair {spelled}, got {describe(value)}")
+    return tuple(value)
 
 
 def positive_float(name: str, value) -> float:
@@ -61,16 +80,35 @@ def choice(name: str, value, options: Iterable[str]) -> str:
     return value
 
 
+def real_numbers(name: str, value) -> bool:
+    """Refuse what a float64 conversion would change or make up: complex numbers (numpy drops the
+    imaginary part, with only a warning) raise here; strings (numpy parses '1.5' as 1.5) give
+    False, for the caller to say what it expected."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:                         # a list, tuple or Python number: what numpy makes of it
+        try:
+            dtype = np.asarray(value).dtype
+        except Exception:                     # ragged, or worse: the conversion will say so
+            return True
+    if getattr(dtype, "is_complex", False) or getattr(dtype, "kind", "") == "c":   # torch's, numpy's
+        raise ValueError(f"{name} is complex (dtype {dtype}); expected real numbers: "
+                         "pass its real part (.real) if that is what is meant")
+    return getattr(dtype, "kind", "") not in ("U", "S")
+
+
 def float_array(name: str, value, *, shapes: Iterable[tuple] | None, expected: str) -> np.ndarray:
     """Convert ``value`` to a float64 array whose shape is one of ``shapes`` (``None`` in a
     shape matches any size; ``shapes=None`` accepts any shape) and whose entries are finite.
     A torch tensor is read as it is (even if it requires grad, is float32 or on another device)."""
+    real = real_numbers(name, value)          # raises for complex (numpy's or torch's)
     if is_torch_tensor(value):
         try:
             value = torch_to_numpy(value)
         except ValueError as exc:
             raise ValueError(f"{name} must be numeric, expected {expected}; got {exc}") from None
     try:
+        if not real:
+            raise TypeError
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric, expected {expected}; got {describe(value)}") from None

@@ -18,6 +18,17 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _sigmoid_deriv(z: np.ndarray) -> np.ndarray:
+    # sigma(z) sigma(-z), not sigma (1 - sigma): 1 - sigma(z) rounds to 0 for z > 37 (true ~e^-z)
+    return sigmoid(z) * sigmoid(-z)
+
+
+def _tanh_deriv(z: np.ndarray) -> np.ndarray:
+    # sech^2 z = 4 e^{-2|z|} / (1 + e^{-2|z|})^2, not 1 - tanh^2: that rounds to 0 for |z| > 19
+    e = np.exp(-2.0 * np.abs(z))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
 def _scaled_relu(scale: float):
     def fn(z: np.ndarray) -> np.ndarray:
         out = np.maximum(z, 0.0)
@@ -65,8 +76,8 @@ ACTIVATIONS: dict[str, Activation] = {
         # the homework's f = 5 ReLU
         Activation("5relu", _scaled_relu(5.0), lambda z: 5.0 * (z > 0).astype(z.dtype),
                    r"5(\cdot)^{+}", kink=True, fused_backprop=_scaled_relu_backprop(5.0)),
-        Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2, r"\tanh"),
-        Activation("sigmoid", sigmoid, lambda z: sigmoid(z) * (1.0 - sigmoid(z)), r"\sigma"),
+        Activation("tanh", np.tanh, _tanh_deriv, r"\tanh"),
+        Activation("sigmoid", sigmoid, _sigmoid_deriv, r"\sigma"),
     ]
 }
 

@@ -67,8 +67,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hw1 import activations, losses
-from hw1._validate import describe, is_torch_tensor, positive_float, positive_int, torch_to_numpy
-from hw1.net import PARAM_NAMES, TwoLayerNet
+from hw1._validate import choice, describe, is_torch_tensor, positive_float, positive_int, torch_to_numpy
+from hw1._validate import seed as _seed
+from hw1.net import MAX_PARAMS, PARAM_NAMES, TwoLayerNet
 
 KINK_MARGIN = 1e-3
 # central differences: truncation error ~ eps^2, rounding error ~ machine epsilon / eps;
@@ -197,8 +198,13 @@ class GradientReport:
 def draw_problem(seed: int, f: str, g: str, loss: str, n: int, d: int, K: int, batch: int):
     """A seeded random problem (params, x, y) with x away from the kink of f; and how many
     points of x were redrawn for being too close to it."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
+    choice("loss", loss, losses.LOSSES)      # the name only: any loss's targets suit any g here
+    n, d, K, batch = (positive_int(k, v) for k, v in (("n", n), ("d", d), ("K", K), ("batch", batch)))
     net = TwoLayerNet(n, d, K, f, g, seed=seed)
+    if batch * (n + K) > MAX_PARAMS:
+        raise ValueError(f"batch={batch} points of n={n} inputs and K={K} targets: "
+                         f"more than {MAX_PARAMS} numbers")
     y = rng.uniform(0.0, 1.0, (batch, K)) if loss == "bce" else rng.normal(size=(batch, K))
     x = rng.normal(size=(batch, n))
     rejected = 0

@@ -12,6 +12,11 @@ Theorem 3: w(t) = w_hat log t + rho(t), w_hat the hard-margin SVM solution and r
 ||w(t)|| grows like ||w_hat|| log t, the direction tends to w_hat/||w_hat||, and the loss decays
 like 1/t (t L(w(t)) -> ||w_hat||^2 / lr, the dual optimum sum_i alpha_i over the step size).
 
+Scale: the max-margin direction and separability do not depend on the scale of X
+(max_margin(c X, y) = max_margin(X, y) / c), but the solvers' tolerances are absolute; so they
+see X divided by the power of 2 nearest above its largest entry (an exact division), and the
+answer is scaled back.
+
 Numerics: log(1 + exp(-m)) is ``np.logaddexp(0, -m)`` (0 + log1p(exp(-m)) for m > 0: no
 overflow at any margin, and relative accuracy down to exp(-m) ~ 1e-308, i.e. m ~ 708; below that
 the value is subnormal and reaches 0 at m ~ 745).  The sigmoid is evaluated from exp(-|z|) only.
@@ -22,17 +27,24 @@ imported inside the functions that use them, so ``import hw1.logistic`` loads nu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
-from hw1._validate import choice, describe, float_array, positive_float, positive_int
+from hw1._validate import choice, describe, float_array, pair, positive_float, positive_int, real_numbers
+from hw1._validate import seed as _seed
 from hw1.activations import sigmoid  # from exp(-|z|): never overflows
 
 # Soudry et al.'s Figure 1: two support vectors per class; w_hat = (1/2, 1/2), margin 1.
 FIGURE1_SUPPORT = np.array([[0.5, 1.5], [1.5, 0.5]])
 FIGURE1_W_HAT = np.array([0.5, 0.5])
 MONOTONE_FROM = 100   # the implicit-bias experiment checks that the angle to w_hat falls from here on
+# at most 2**53 steps: every step count is then exact as a float64 (log_checkpoints, t L(w_t)),
+# and numba's int64 loop counter cannot wrap (2**63 steps wrapped to none at all, silently)
+MAX_STEPS = 2**53
+MAX_POINTS = 10**7    # the data generators make data sets for plots, not for benchmarks
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -54,7 +66,10 @@ def _weights(w, d: int) -> np.ndarray:
 
 def _finite(name: str, value) -> np.ndarray:
     """Any-shape float64 array of finite numbers (a scalar gives a 0-d array)."""
+    real = real_numbers(name, value)          # raises for complex
     try:
+        if not real:
+            raise TypeError
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number or an array of numbers, got {describe(value)}") from None
@@ -67,7 +82,7 @@ def _checkpoints(checkpoints, steps: int) -> np.ndarray:
     """Sorted unique int64 step counts, each in [0, steps]."""
     try:
         t = np.asarray(checkpoints if isinstance(checkpoints, np.ndarray) else list(checkpoints))
-    except TypeError:
+    except (TypeError, ValueError):                          # not iterable, or ragged
         got = describe(checkpoints)
         raise ValueError(f"checkpoints must be an iterable of step counts, got {got}") from None
     if t.ndim != 1 or t.size == 0:
@@ -80,6 +95,28 @@ def _checkpoints(checkpoints, steps: int) -> np.ndarray:
         raise ValueError(f"checkpoints must lie in [0, steps] = [0, {steps}], "
                          f"got values in [{t.min()}, {t.max()}]")
     return np.unique(t.astype(np.int64))
+
+
+def _steps(steps) -> int:
+    return positive_int("steps", steps, at_most=MAX_STEPS, limit="2**53")
+
+
+def _scale(Z: np.ndarray) -> float:
+    """The power of 2 at or just above max |Z_ij| (1 for Z = 0): Z / _scale(Z) is exact and has
+    its largest entry in [1/2, 1)."""
+    return float(np.ldexp(1.0, np.frexp(np.max(np.abs(Z)))[1]))
+
+
+def _unscale(w: np.ndarray, scale: float, what: str) -> np.ndarray:
+    """w_hat of the data Z / scale, scaled back to w_hat of Z: divided by scale (exact, unless it
+    overflows, which is an error, not an inf)."""
+    with np.errstate(over="ignore"):
+        out = w / scale
+    if not np.all(np.isfinite(out)):
+        norm = np.linalg.norm(w)
+        raise ValueError(f"{what}: w_hat overflows: ||w_hat|| = {norm:.3g} / {scale:.3g} exceeds the largest "
+                         f"float, 1.8e308 (the data are too small: max |x_ij| < {scale:.3g})")
+    return out
 
 
 # -- loss, its derivative along a ray -----------------------------------------------------------
@@ -145,18 +182,28 @@ def is_separable(X, y) -> bool:
     """Is there a w (no bias) with y_i w^T x_i > 0 for every i?
 
     Decided by a linear program (maximise the smallest margin over the box |w_j| <= 1), whose
-    answer is then checked directly: separable iff that w has every margin above 1e-12 max|x|."""
+    answer is then checked directly: separable iff that w has every margin above 1e-12 max|x|.
+    The LP sees X scaled to max |x_ij| in [1/2, 1): the answer does not depend on X's scale."""
     X, y = _data(X, y)
     Z = y[:, None] * X                                       # rows z_i = y_i x_i
+    return _separable(Z / _scale(Z))
+
+
+def _separable(Z: np.ndarray) -> bool:
     w = _separating_lp(Z)
-    return bool(np.min(Z @ w) > 1e-12 * np.max(np.abs(X)))
+    return bool(np.min(Z @ w) > 1e-12 * np.max(np.abs(Z)))
 
 
-def _require_separable(X, y, what: str) -> np.ndarray:
-    if not is_separable(X, y):
+def _scaled_separable(X, y, what: str) -> tuple[np.ndarray, float]:
+    """(Z / scale, scale) for rows z_i = y_i x_i, after checking the data are separable."""
+    X, y = _data(X, y)
+    Z = y[:, None] * X
+    scale = _scale(Z)
+    Z = Z / scale
+    if not _separable(Z):
         raise ValueError(f"{what} needs linearly separable data (some w with y_i w^T x_i > 0 for all i, "
                          f"no bias); X {X.shape} and y are not separable")
-    return y[:, None] * X
+    return Z, scale
 
 
 def _polish(Z: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -172,11 +219,11 @@ def max_margin(X, y, *, method: str = "primal") -> np.ndarray:
     """The hard-margin SVM direction without bias: argmin ||w||^2 subject to y_i w^T x_i >= 1.
 
     ``method="primal"`` solves that QP with SLSQP and polishes on the active set;
-    ``method="dual"`` is :func:`max_margin_dual`.  Raises ValueError for non-separable data."""
+    ``method="dual"`` is :func:`max_margin_dual`.  Raises ValueError for non-separable data.
+    Solved for X scaled to max |x_ij| in [1/2, 1), then scaled back: max_margin(c X) = max_margin(X) / c."""
     if choice("method", method, ("primal", "dual")) == "dual":
         return max_margin_dual(X, y)
-    X, y = _data(X, y)
-    Z = _require_separable(X, y, "max_margin")
+    Z, scale = _scaled_separable(X, y, "max_margin")
     from scipy.optimize import minimize
 
     w0 = _separating_lp(Z)
@@ -184,7 +231,18 @@ def max_margin(X, y, *, method: str = "primal") -> np.ndarray:
     res = minimize(lambda w: 0.5 * w @ w, w0, jac=lambda w: w, method="SLSQP",
                    constraints=[{"type": "ineq", "fun": lambda w: Z @ w - 1.0, "jac": lambda w: Z}],
                    options={"ftol": 1e-15, "maxiter": 1000})
-    return _polish(Z, res.x)
+    w = _polish(Z, res.x)
+    _check_kkt_margins(Z, w, "max_margin")
+    return _unscale(w, scale, "max_margin")
+
+
+def _check_kkt_margins(Z: np.ndarray, w: np.ndarray, what: str) -> None:
+    """The optimum has every margin >= 1 and the smallest = 1: an answer off by more than 1e-9 is
+    an error, not a result."""
+    m = np.min(Z @ w) if np.all(np.isfinite(w)) else np.nan
+    if not abs(m - 1.0) <= 1e-9:
+        raise RuntimeError(f"{what} did not find the max-margin direction: its smallest margin is {m!r}, "
+                           "not 1 (the data may be too close to non-separable for the solver)")
 
 
 def max_margin_dual(X, y) -> np.ndarray:
@@ -193,15 +251,18 @@ def max_margin_dual(X, y) -> np.ndarray:
     u = argmin_{u >= 0} ||[Z^T; 1^T] u - e_{d+1}||, alpha = u / (1 - sum u), w = Z^T alpha."""
     from scipy.optimize import nnls
 
-    X, y = _data(X, y)
-    Z = _require_separable(X, y, "max_margin_dual")
+    Z, scale = _scaled_separable(X, y, "max_margin_dual")   # Z / scale: as for max_margin
     n, d = Z.shape
     E = np.vstack([Z.T, np.ones((1, n))])                    # (d+1, n)
     f = np.zeros(d + 1)
     f[-1] = 1.0
     u, _ = nnls(E, f, maxiter=50 * n)
+    # 1 - sum u = 1 / (1 + ||w||^2), w for the scaled Z: it loses digits as ||w_hat|| max|x_ij| grows,
+    # all of them near 1e8 (a margin 1e-8 of the data's scale); then _check_kkt_margins raises
     alpha = u / (1.0 - u.sum())                              # the dual multipliers, alpha >= 0
-    return Z.T @ alpha                                       # w_hat = sum_i alpha_i y_i x_i
+    w = Z.T @ alpha                                          # w_hat = sum_i alpha_i y_i x_i
+    _check_kkt_margins(Z, w, "max_margin_dual")
+    return _unscale(w, scale, "max_margin_dual")
 
 
 def _has_recession_direction(Z: np.ndarray) -> bool:
@@ -209,6 +270,7 @@ def _has_recession_direction(Z: np.ndarray) -> bool:
     from scipy.optimize import linprog
 
     n, d = Z.shape
+    Z = Z / _scale(Z)                                        # exact; the LP's tolerances are absolute
     res = linprog(-Z.sum(axis=0), A_ub=-Z, b_ub=np.zeros(n), bounds=[(-1.0, 1.0)] * d, method="highs")
     if res.status != 0:
         raise RuntimeError(f"the recession LP failed: {res.message}")
@@ -220,15 +282,20 @@ def minimizer(X, y) -> np.ndarray:
     region) from w = 0, then plain Newton steps while they shrink the gradient.
 
     Raises ValueError if the data are separable, or weakly separable (some w has every margin >= 0
-    and one > 0), because then L has no minimiser."""
+    and one > 0), because then L has no minimiser; or if X has rank < d, because then L is constant
+    along X's null space and the minimiser is not unique."""
     X, y = _data(X, y)
     Z = y[:, None] * X
-    if is_separable(X, y):
+    if _separable(Z / _scale(Z)):
         raise ValueError(f"minimizer needs non-separable data; X {X.shape} and y are linearly separable, "
                          "so L(w) has no minimiser (it tends to 0 along a separating direction)")
     if _has_recession_direction(Z):
         raise ValueError("minimizer: the data are weakly separable (some w has y_i w^T x_i >= 0 for all i "
                          "and > 0 for some), so L(w) decreases forever along it and has no minimiser")
+    rank = int(np.linalg.matrix_rank(X))
+    if rank < X.shape[1]:
+        raise ValueError(f"minimizer: X {X.shape} has rank {rank} < {X.shape[1]}, so L(w) is constant along "
+                         "the null space of X and its minimiser is not unique")
     from scipy.optimize import minimize
 
     def hess(w):
@@ -239,7 +306,10 @@ def minimizer(X, y) -> np.ndarray:
                    hess=hess, method="trust-exact", options={"gtol": 1e-10})
     w, g = res.x, gradient(res.x, X, y)
     for _ in range(5):
-        w_new = w - np.linalg.solve(hess(w), g)              # Newton: w <- w - H^-1 grad L
+        try:
+            w_new = w - np.linalg.solve(hess(w), g)          # Newton: w <- w - H^-1 grad L
+        except np.linalg.LinAlgError:                        # H singular in floats: keep trust-exact's w
+            break
         g_new = gradient(w_new, X, y)
         if not np.linalg.norm(g_new) < np.linalg.norm(g):
             break
@@ -259,8 +329,10 @@ def soudry_figure1_data(seed: int = 0, n_random: int = 6, *,
     and whose offset along (1, -1) is uniform in [-1, 1].
 
     Returns (X, y) with X of shape (4 + 2 n_random, 2), support vectors first."""
-    n_random = positive_int("n_random", n_random)
-    lo, hi = (positive_float(f"margin_range[{k}]", v) for k, v in enumerate(margin_range))
+    seed = _seed(seed)
+    n_random = positive_int("n_random", n_random, at_most=MAX_POINTS, limit="10**7")
+    bounds = pair("margin_range", margin_range)
+    lo, hi = (positive_float(f"margin_range[{k}]", v) for k, v in enumerate(bounds))
     if not 1.0 < lo <= hi:
         raise ValueError(f"margin_range must satisfy 1 < low <= high (the support vectors have margin 1), "
                          f"got {margin_range}")
@@ -273,20 +345,43 @@ def soudry_figure1_data(seed: int = 0, n_random: int = 6, *,
     return X, y
 
 
+# the data generators' rejection loops are bounded: a request that would need more random draws
+# than this (on average) is refused up front, with the largest request that can be met
+# (MAX_DRAWS >= 10 MAX_POINTS: any n can be met at some gap)
+MAX_ROUNDS, MAX_DRAWS = 10**4, 10**8
+
+
 def separable_data(seed: int = 0, n: int = 40, *, gap: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """n 2-D points, two Gaussian clouds around +-(2, 1), kept only where y_i u^T x_i >= gap for
-    the unit direction u = (2, 1)/sqrt(5): separable through the origin with margin >= gap."""
-    n = positive_int("n", n)
+    the unit direction u = (2, 1)/sqrt(5): separable through the origin with margin >= gap.
+
+    A drawn point's margin y u^T x is N(sqrt 5, 1), so a fraction p = P(N(sqrt 5, 1) >= gap) of the
+    draws is kept; rounds of n draws are made until n points are kept.  A gap with 1/p > 10^4
+    rounds or n/p > 10^8 draws expected is a ValueError (gap <= 5.9 is fine for n <= 10^4)."""
+    seed = _seed(seed)
+    n = positive_int("n", n, at_most=MAX_POINTS, limit="10**7")
     gap = positive_float("gap", gap)
+    p = 0.5 * math.erfc((gap - math.sqrt(5.0)) / math.sqrt(2.0))    # P(N(sqrt 5, 1) >= gap)
+    p_min = max(1.0 / MAX_ROUNDS, n / MAX_DRAWS)
+    if p < p_min:
+        largest = math.floor((math.sqrt(5.0) + NormalDist().inv_cdf(1.0 - p_min)) * 100) / 100
+        draws = n / p if p else math.inf
+        raise ValueError(f"separable_data: gap={gap} cannot be met with n={n}: a point's margin is "
+                         f"N(sqrt 5, 1), so only a fraction {p:.2g} of the draws reach the gap, and {n} such "
+                         f"points would take about {draws:.2g} draws; use gap <= {largest}")
     rng = np.random.default_rng(seed)
     u = np.array([2.0, 1.0]) / np.sqrt(5.0)
     X, y = np.empty((0, 2)), np.empty(0)
-    while len(y) < n:
+    rounds = math.ceil(40 / p)             # 1/p expected: 40/p fall short with probability < e^-30
+    for _ in range(rounds):
         lab = rng.choice([-1.0, 1.0], size=n)
         pts = lab[:, None] * np.array([2.0, 1.0]) + rng.normal(size=(n, 2))
         keep = lab * (pts @ u) >= gap
         X, y = np.vstack([X, pts[keep]]), np.concatenate([y, lab[keep]])
-    return X[:n], y[:n]
+        if len(y) >= n:
+            return X[:n], y[:n]
+    raise ValueError(f"separable_data: only {len(y)} of n={n} points reached gap={gap} in {rounds} rounds "
+                     f"(seed {seed}); use a smaller gap or n")
 
 
 def nonseparable_data(seed: int = 0, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
@@ -295,14 +390,24 @@ def nonseparable_data(seed: int = 0, n: int = 40) -> tuple[np.ndarray, np.ndarra
 
     For the plot of L(c u) against c, use u = w*/||w*|| with w* = minimizer(X, y): then L(c u) has
     its interior minimum at c = ||w*||.  (Along any u with sum_i y_i u^T x_i > 0 the same holds
-    with some interior minimum, since here every direction has a negative margin.)"""
-    n = positive_int("n", n)
+    with some interior minimum, since here every direction has a negative margin.)
+
+    Needs n >= 3: in 2-D one or two points are always (weakly) separable through the origin.  A
+    draw is accepted with probability about 0.08 for n = 3, 0.5 for n = 10, 0.99 for n = 40; after
+    1000 rejected draws (for n = 3, probability < e^-80) it is a ValueError."""
+    seed = _seed(seed)
+    n = positive_int("n", n, at_most=MAX_POINTS, limit="10**7")
+    if n < 3:
+        raise ValueError(f"nonseparable_data needs n >= 3 points (in 2-D, one or two points are always "
+                         f"(weakly) separable through the origin, so L would have no minimiser), got n={n}")
     rng = np.random.default_rng(seed)
-    while True:
+    for _ in range(1000):
         y = rng.choice([-1.0, 1.0], size=n)
         X = y[:, None] * np.array([1.0, 0.5]) + rng.normal(size=(n, 2))
         if not _has_recession_direction(y[:, None] * X):
             return X, y
+    raise ValueError(f"nonseparable_data: 1000 draws of n={n} points were all (weakly) separable "
+                     f"(seed {seed}); use a larger n")
 
 
 # -- gradient descent ---------------------------------------------------------------------------
@@ -353,7 +458,7 @@ def _gd_jit():
 
 def _gd_inputs(X, y, steps, lr, checkpoints):
     X, y = _data(X, y)
-    steps = positive_int("steps", steps)
+    steps = _steps(steps)
     lr = positive_float("lr", lr)
     t = _checkpoints(checkpoints, steps)
     return y[:, None] * X, steps, lr, t
@@ -365,7 +470,10 @@ def gradient_descent(X, y, *, steps: int, lr: float, checkpoints) -> tuple[np.nd
     Returns (t, W): t the sorted unique checkpoints (step counts in [0, steps], 0 = the start),
     W of shape (len(t), d) the iterates after those steps."""
     Z, steps, lr, t = _gd_inputs(X, y, steps, lr, checkpoints)
-    return t, _gd_jit()(Z, lr, steps, t)
+    W = _gd_jit()(Z, lr, steps, t)
+    if not np.all(np.isfinite(W)):
+        raise ValueError(f"gradient_descent overflowed (w reached inf or NaN): lr={lr} is too large for X")
+    return t, W
 
 
 def _gradient_descent_numpy(X, y, *, steps: int, lr: float, checkpoints) -> tuple[np.ndarray, np.ndarray]:
@@ -383,23 +491,33 @@ def _gradient_descent_numpy(X, y, *, steps: int, lr: float, checkpoints) -> tupl
 
 
 # -- the implicit-bias experiment ---------------------------------------------------------------
+def _unit(v: np.ndarray) -> np.ndarray:
+    """v / ||v|| along the last axis, for any finite non-zero v: v is first divided by the power
+    of 2 at or above its largest entry (exact), so ||v|| can neither overflow (past ~1e154 its
+    square would) nor underflow."""
+    big = np.max(np.abs(v), axis=-1, keepdims=True)
+    v = np.ldexp(v, -np.frexp(big)[1])                        # exact: entries now in (-1, 1)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
 def angle(a, b) -> np.ndarray:
     """The angle in radians between a (..., d) and b (d,), by Kahan's stable formula
-    2 atan2(||a/|a| - b/|b|||, ||a/|a| + b/|b|||) (accurate also for tiny angles)."""
+    2 atan2(||a/|a| - b/|b|||, ||a/|a| + b/|b|||) (accurate also for tiny angles), for vectors of
+    any finite non-zero norm (1e-300 or 1e300 alike)."""
     b = float_array("b", b, shapes=[(None,)], expected="a vector (d,)")
     d = b.size
     a = float_array("a", a, shapes=[(d,), (None, d)], expected=f"({d},) or (k, {d}), like b")
-    na, nb = np.linalg.norm(a, axis=-1, keepdims=True), np.linalg.norm(b)
-    if nb == 0 or np.any(na == 0):
+    if not np.any(b) or not np.all(np.any(a, axis=-1)):
         raise ValueError("angle is undefined for a zero vector: a and b must be non-zero")
-    ua, ub = a / na, b / nb
+    ua, ub = _unit(a), _unit(b)
     return 2.0 * np.arctan2(np.linalg.norm(ua - ub, axis=-1), np.linalg.norm(ua + ub, axis=-1))
 
 
 def log_checkpoints(steps: int, num: int = 200) -> np.ndarray:
     """About ``num`` unique integer step counts, log-spaced from 1 to ``steps`` (both included)."""
-    steps = positive_int("steps", steps)
-    return np.unique(np.round(np.logspace(0.0, np.log10(steps), positive_int("num", num))).astype(np.int64))
+    steps = _steps(steps)
+    num = positive_int("num", num, at_most=MAX_POINTS, limit="10**7")
+    return np.unique(np.round(np.logspace(0.0, np.log10(steps), num)).astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -434,9 +552,10 @@ def implicit_bias(X, y, *, steps: int = 10**6, checkpoints=None,
     8/sigma_max^2 only when sigma_max(X) < 8; ``lr_bound`` records it (the paper-like Figure-1 data
     have sigma_max = 12.8, so there GD runs outside the theorem's hypothesis, and still converges)."""
     X, y = _data(X, y)
-    steps = positive_int("steps", steps)
+    steps = _steps(steps)
     t = log_checkpoints(steps) if checkpoints is None else _checkpoints(checkpoints, steps)
-    lo, hi = (positive_int(f"fit_window[{k}]", v) for k, v in enumerate(fit_window))
+    window = pair("fit_window", fit_window, "(first, last)")
+    lo, hi = (positive_int(f"fit_window[{k}]", v) for k, v in enumerate(window))
     fit = (t >= lo) & (t <= hi)
     if fit.sum() < 2:
         raise ValueError(f"fit_window {fit_window} must contain at least 2 checkpoints, got {int(fit.sum())}")

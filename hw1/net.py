@@ -15,8 +15,10 @@ import numpy as np
 
 from hw1 import activations, losses
 from hw1._validate import describe, float_array, positive_int
+from hw1._validate import seed as _seed
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+MAX_PARAMS = 2**31   # 16 GiB of float64: far beyond the networks this module is for
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,14 @@ class TwoLayerNet:
     def __init__(self, n: int, d: int, K: int, f: str = "5relu", g: str = "identity", *,
                  seed: int = 0):
         self.n, self.d, self.K = (positive_int(k, v) for k, v in (("n", n), ("d", d), ("K", K)))
+        count = self.d * (self.n + 1) + self.K * (self.d + 1)      # Python ints: no overflow
+        if count > MAX_PARAMS:
+            raise ValueError(f"TwoLayerNet(n={self.n}, d={self.d}, K={self.K}) would have {count} "
+                             f"parameters, more than {MAX_PARAMS} ({MAX_PARAMS * 8 // 2**30} GiB of float64)")
         self.f = activations.get(f, argument="f")
         self.g = activations.get(g, argument="g")
-        rng = np.random.default_rng(seed)
-        s1, s2 = 1.0 / np.sqrt(self.n), 1.0 / np.sqrt(self.d)
+        rng = np.random.default_rng(_seed(seed))
+        s1, s2 = 1.0 / np.sqrt(float(self.n)), 1.0 / np.sqrt(float(self.d))
         self.params = {
             "W1": rng.uniform(-s1, s1, (self.d, self.n)),
             "b1": rng.uniform(-s1, s1, self.d),
@@ -70,9 +76,9 @@ class TwoLayerNet:
         net = cls(W1.shape[1], W1.shape[0], W2.shape[0], f, g)
         net.params = {
             "W1": W1.copy(),
-            "b1": float_array("params['b1']", params["b1"], shapes=[(net.d,)], expected=f"({net.d},)"),
+            "b1": float_array("params['b1']", params["b1"], shapes=[(net.d,)], expected=f"({net.d},)").copy(),
             "W2": W2.copy(),
-            "b2": float_array("params['b2']", params["b2"], shapes=[(net.K,)], expected=f"({net.K},)"),
+            "b2": float_array("params['b2']", params["b2"], shapes=[(net.K,)], expected=f"({net.K},)").copy(),
         }
         return net
 
@@ -82,8 +88,11 @@ class TwoLayerNet:
     # -- forward ---------------------------------------------------------------------------
     def forward(self, x) -> Cache:
         """Forward pass for one point x of shape (n,) or a batch of shape (B, n)."""
+        x_in = x
         x = float_array("x", x, shapes=[(self.n,), (None, self.n)],
                         expected=f"({self.n},) or (B, {self.n})")
+        if isinstance(x_in, np.ndarray) and np.may_share_memory(x, x_in):
+            x = x.copy()                 # the cache keeps its own x: the caller may change theirs
         p = self.params
         z1 = x @ p["W1"].T               # Linear1: z1 = W1 x + b1 ...
         z1 += p["b1"]                    #          (bias added in place)
@@ -148,5 +157,5 @@ def jacobians(net: TwoLayerNet, x, y, loss: str = "mse") -> dict[str, np.ndarray
     return {
         "dz2_dz1": np.diag(net.f.deriv(cache.z1)),
         "dyhat_dz3": np.diag(net.g.deriv(cache.z3)),
-        "dl_dyhat": lo.grad_yhat(cache.y_hat, y)[None, :],
+        "dl_dyhat": lo.grad_yhat(cache.z3, cache.y_hat, y)[None, :],
     }
