@@ -120,7 +120,7 @@ def test_an_entry_edited_to_wrong_but_well_formed_dependencies_is_parsed_again(f
     deps.save_imports_cache()
     saved = json.loads(deps.IMPORTS_CACHE.read_text())
     key = next(k for k in saved["entries"] if k.startswith("hw1.a "))
-    saved["entries"][key][0] = [[], []]            # "a imports nothing": valid JSON, wrong
+    saved["entries"][key][0] = json.dumps([[], []])       # "a imports nothing": valid JSON, wrong
     deps.IMPORTS_CACHE.write_text(json.dumps(saved))
     _clear_caches()
     assert sorted(deps.closure("hw1.a")) == ["hw1/__init__.py", "hw1/a.py", "hw1/b.py"]

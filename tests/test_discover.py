@@ -163,7 +163,9 @@ def test_a_cached_scan_edited_by_hand_is_scanned_again(doc):
     discover.save_cache()
     saved = json.loads(discover.CACHE_FILE.read_text())
     for entry in saved["entries"].values():
-        entry[0]["declarations"] = entry[0]["declarations"][:1]     # valid JSON, wrong
+        scan = json.loads(entry[0])
+        scan["declarations"] = scan["declarations"][:1]            # valid JSON, wrong
+        entry[0] = json.dumps(scan, sort_keys=True)
     discover.CACHE_FILE.write_text(json.dumps(saved))
     discover._scans.cache_clear()
     assert len(discover.declarations(doc)) == 5

@@ -97,7 +97,7 @@ def test_an_imports_cache_edited_to_wrong_dependencies_is_not_trusted(fixture_co
     saved = json.loads(cache.read_text())
     for key, entry in saved["entries"].items():
         if key.startswith("doc.mini "):
-            entry[0] = [[], []]                            # "mini imports nothing"
+            entry[0] = json.dumps([[], []])                # "mini imports nothing"
     cache.write_text(json.dumps(saved))
     with open(fixture_copy / "hw1" / "engine" / "declare.py", "a") as f:   # mini imports it
         f.write("\n# an edit\n")

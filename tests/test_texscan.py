@@ -89,35 +89,35 @@ def test_a_display_never_closed_is_still_found(tmp_path):
 @pytest.mark.parametrize("word", ["Blah", "TODO", "FIXME", "XXX", "blah", "TBD"])
 def test_placeholder_words_are_found_with_their_line(tmp_path, word):
     path = write(tmp_path, f"First line.\nThe answer is {word} here.\n")
-    assert lines(texscan.unfinished(path)) == [f"2: placeholder word {word!r}"]
+    assert lines(texscan.find_unfinished(path)) == [f"2: placeholder word {word!r}"]
 
 
 def test_placeholder_in_a_comment_counts(tmp_path):
-    assert lines(texscan.unfinished(write(tmp_path, "Done.\n% TODO: check the sign\n"))) == \
+    assert lines(texscan.find_unfinished(write(tmp_path, "Done.\n% TODO: check the sign\n"))) == \
         ["2: placeholder word 'TODO'"]
 
 
 def test_words_that_merely_contain_a_placeholder_do_not_count(tmp_path):
     path = write(tmp_path, "Blahblah is not a word; TODOS neither; XXXL is a size.\n")
-    assert texscan.unfinished(path) == []
+    assert texscan.find_unfinished(path) == []
 
 
 def test_bare_given(tmp_path):
     path = write(tmp_path, "Given...\nGiven the data, we prove it.\n")
-    assert lines(texscan.unfinished(path)) == ["1: a bare 'Given...' with nothing after it"]
+    assert lines(texscan.find_unfinished(path)) == ["1: a bare 'Given...' with nothing after it"]
 
 
 def test_empty_proof_environments(tmp_path):
     text = ("\\begin{proof}\n\\end{proof}\n\n"
             "\\begin{proof}[Sketch]\n  % nothing yet\n  \\qedhere\n\\end{proof}\n\n"
             "\\begin{proof}\nIt follows from the lemma.\n\\end{proof}\n")
-    assert lines(texscan.unfinished(write(tmp_path, text))) == \
+    assert lines(texscan.find_unfinished(write(tmp_path, text))) == \
         ["1: empty proof environment", "4: empty proof environment"]
 
 
 def test_the_not_yet_written_notice_but_not_its_definition(tmp_path):
     text = "\\newcommand{\\answerpending}{...}\n\\answerpending\n"
-    assert lines(texscan.unfinished(write(tmp_path, text))) == ["2: answer not yet written (\\answerpending)"]
+    assert lines(texscan.find_unfinished(write(tmp_path, text))) == ["2: answer not yet written (\\answerpending)"]
 
 
 # -- environments left open ------------------------------------------------------------------------

@@ -179,11 +179,8 @@ def _write_if_changed(path: Path, text: str) -> None:
 def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, int]:
     """The document's declarations, after checking every name its LaTeX uses.  Unknown names
     stop the build (file:line, closest names); hand-typed display math gets a warning each."""
-    try:
-        found = discover.declarations()
-    finally:
-        discover.save_cache()
-    refs, shown, _ = texscan.scan()
+    found = discover.declarations()
+    refs, shown, _ = texscan.scan(unfinished=False)
     errors = texscan.check_references(refs, discover.by_name(found))
     if errors:
         raise BuildError("\n".join(str(e) for e in errors[:10])
@@ -199,6 +196,9 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> 
         return _build(explain, echo)
     except OSError as exc:
         raise store.os_error(exc) from None
+    finally:
+        discover.save_cache()
+        deps.save_hashes()
 
 
 def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:

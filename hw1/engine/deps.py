@@ -9,7 +9,6 @@ no-op build never loads numpy, torch, sympy or matplotlib.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -32,21 +31,78 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+HASHES = paths.CACHE / "hashes.json"
+
+
+class _Hashes:
+    """What each file hashed to, by its size, times and inode, so that a file no one touched
+    is not read again (git's index does the same).  A file whose metadata changed, a ``touch``
+    included, is hashed again: content, never metadata, decides what is stale."""
+
+    def __init__(self) -> None:
+        self.dirty = False
+        try:
+            loaded = json.loads(HASHES.read_text(encoding="utf-8"))
+            self.known = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            self.known = {}
+
+    def get(self, path: Path) -> str:
+        st = os.stat(path)
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        key = str(path)
+        entry = self.known.get(key)
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == stamp and isinstance(entry[4], str):
+            return entry[4]
+        digest = sha256_bytes(path.read_bytes())
+        self.known[key] = [*stamp, digest]
+        self.dirty = True
+        return digest
+
+    def save(self) -> None:
+        if self.dirty:
+            live = {k: v for k, v in self.known.items() if os.path.exists(k)}
+            try:
+                write_state(HASHES, live)
+            except OSError:
+                pass
+            self.dirty = False
+
+
+@cache
+def _hashes() -> _Hashes:
+    return _Hashes()
+
+
 def sha256_file(path: Path) -> str:
-    return sha256_bytes(path.read_bytes())
+    """The sha256 of a file's content (remembered by its metadata; see _Hashes)."""
+    return _hashes().get(Path(path))
+
+
+def save_hashes() -> None:
+    if _hashes.cache_info().currsize:
+        _hashes().save()
 
 
 # -- state files under build/: a damaged or hand-edited entry is treated as absent ------------------
 def seal(key: str, value) -> list:
-    """``[value, hash]``: a cache entry that carries the hash of its key and its value."""
-    return [value, sha256_bytes(json.dumps([key, value], sort_keys=True).encode())]
+    """``[text, hash]``: a cache entry holding its value as JSON text and the hash of its key
+    and that text (checking it costs a hash, not a serialisation)."""
+    text = json.dumps(value, sort_keys=True)
+    return [text, sha256_bytes(f"{key}\n{text}".encode())]
 
 
 def unseal(key: str, entry):
     """The value of a sealed entry, or None if it is not one or does not match its hash."""
-    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str)):
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+            and isinstance(entry[1], str)):
         return None
-    return entry[0] if seal(key, entry[0])[1] == entry[1] else None
+    if sha256_bytes(f"{key}\n{entry[0]}".encode()) != entry[1]:
+        return None
+    try:
+        return json.loads(entry[0])
+    except ValueError:
+        return None
 
 
 def write_state(path: Path, payload) -> None:
@@ -81,8 +137,10 @@ def module_path(name: str) -> Path | None:
     return None
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> tuple[set[str], set[str]]:
+def _imports(tree, module: str, is_package: bool) -> tuple[set[str], set[str]]:
     """(the project's modules, top-level third-party names) imported anywhere in ``tree``."""
+    import ast
+
     ours, theirs = set(), set()
 
     def add(name: str) -> None:
@@ -160,14 +218,15 @@ def _scan(name: str) -> tuple[str, str, frozenset[str], frozenset[str]]:
     path = module_path(name)
     if path is None:
         raise ValueError(f"no source file for module {name!r}")
-    source = path.read_bytes()
-    digest = sha256_bytes(source)
+    digest = sha256_file(path)
     known = _imports_cache()
     key = f"{name} {digest}"
     entry = unseal(key, known.entries.get(key))
     if not (isinstance(entry, list) and len(entry) == 2
             and all(isinstance(e, list) and all(isinstance(n, str) for n in e) for e in entry)):
-        tree = ast.parse(source, filename=str(path))
+        import ast
+
+        tree = ast.parse(path.read_bytes(), filename=str(path))
         ours, theirs = _imports(tree, name, path.name == "__init__.py")
         entry = [sorted(ours), sorted(theirs)]
         known.entries[key] = seal(key, entry)
@@ -217,21 +276,14 @@ def _dist_infos() -> dict[str, str]:
         except OSError:
             continue
         for name in names:
-            if name.endswith(".dist-info"):
-                dist, sep, version = name.removesuffix(".dist-info").partition("-")
+            if name.endswith((".dist-info", ".egg-info")):
+                dist, sep, version = name[:-10].partition("-")
                 if sep:
-                    found.setdefault(_normalized(dist), version)
+                    found.setdefault(_normalized(dist), version.partition("-")[0])
     return found
 
 
 @cache
 def _version(dist: str) -> str:
-    version = _dist_infos().get(_normalized(dist))
-    if version:
-        return version
-    from importlib import metadata  # egg-info and other layouts
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    """The installed version of ``dist``, or "not installed" (an optional import, say)."""
+    return _dist_infos().get(_normalized(dist), "not installed")

@@ -26,7 +26,7 @@ from hw1.engine import deps
 from hw1.engine.declare import KINDS
 
 CACHE_FILE = paths.CACHE / "declarations.json"
-FORMAT = 2
+FORMAT = 3
 ENGINE_MODULES = ("hw1.engine", "hw1.engine.declare")   # where the decorators come from
 
 
@@ -176,14 +176,11 @@ class _ScanCache:
             pass
 
     def get(self, path: Path) -> dict:
-        import hashlib
-
-        source = path.read_bytes()
         rel = paths.rel(path)
-        key = f"{rel} {hashlib.sha256(source).hexdigest()}"
+        key = f"{rel} {deps.sha256_file(path)}"
         entry = deps.unseal(key, self.entries.get(key))
         if not _valid_scan(entry):
-            entry = scan_source(source, rel)
+            entry = scan_source(path.read_bytes(), rel)
             self.entries[key] = deps.seal(key, entry)
             self.dirty = True
         return entry

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -43,19 +44,26 @@ def log_path() -> Path:
 def read_files(fls: Path | None = None) -> list[str]:
     """The project's files a TeX run read (from its -recorder .fls, by default the last
     compile's), relative to the root: the document's .tex files, fragments, figures, style, and
-    any source it listed."""
+    any source it listed.  Read with string operations only: the .fls lists thousands of
+    TeX Live files, and a no-op build must not touch them."""
     fls = paths.TEX_OUT / f"{paths.JOB}.fls" if fls is None else fls
     try:
         lines = fls.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
+    root, out_dir = str(paths.ROOT), paths.rel(paths.TEX_OUT) + "/"
     out = set()
-    for line in lines:
-        if line.startswith("INPUT "):
-            path = Path(line[6:].strip())
-            path = (paths.ROOT / path).resolve() if not path.is_absolute() else path.resolve()
-            if path.is_relative_to(paths.ROOT) and not path.is_relative_to(paths.TEX_OUT):
-                out.add(path.relative_to(paths.ROOT).as_posix())
+    for line in set(lines):
+        if not line.startswith("INPUT "):
+            continue
+        path = line[6:].strip()
+        if path.startswith("/"):
+            if not path.startswith(root + "/"):
+                continue                      # TeX Live's own files
+            path = path[len(root) + 1:]
+        path = os.path.normpath(path)
+        if not path.startswith(("../", out_dir)) and path != "..":
+            out.add(path)
     return sorted(out)
 
 
@@ -67,10 +75,49 @@ def command(fmt: Path | None = None, outdir: Path | None = None) -> list[str]:
             *([f"-fmt={fmt.stem}"] if fmt else []), paths.rel(paths.MAIN_TEX)]
 
 
+def _head() -> str:
+    """The commit git's HEAD names, read from .git without running git ('' if unknown)."""
+    git = paths.ROOT / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        try:
+            return (git / ref).read_text().strip()
+        except OSError:
+            packed = (git / "packed-refs").read_text()
+            m = re.search(rf"^([0-9a-f]{{40}}) {re.escape(ref)}$", packed, re.M)
+            return m.group(1) if m else ""
+    except OSError:
+        return ""
+
+
 def source_date_epoch() -> str:
-    """SOURCE_DATE_EPOCH from the environment, else the last commit's time, else ''."""
+    """SOURCE_DATE_EPOCH from the environment, else the last commit's time, else ''.  The
+    commit's time is remembered by its hash, so a no-op build runs no git."""
     if os.environ.get("SOURCE_DATE_EPOCH"):
         return os.environ["SOURCE_DATE_EPOCH"]
+    from hw1.engine import deps
+
+    head, memo = _head(), paths.CACHE / "epoch.json"
+    if head:
+        try:
+            known = json.loads(memo.read_text())
+            if isinstance(known, dict) and isinstance(known.get(head), str):
+                return known[head]
+        except (OSError, ValueError):
+            pass
+    epoch = _git_epoch()
+    if head and epoch:
+        try:
+            deps.write_state(memo, {head: epoch})
+        except OSError:
+            pass
+    return epoch
+
+
+def _git_epoch() -> str:
     try:
         out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=paths.ROOT, capture_output=True,
                              text=True, timeout=10, check=False)

@@ -24,6 +24,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 from hw1 import paths
@@ -32,7 +33,7 @@ from hw1.engine.discover import Declaration
 
 MANIFEST = paths.CACHE / "manifest.json"
 DATA = paths.CACHE / "data"
-FORMAT = 2   # bump to invalidate every cache entry
+FORMAT = 3   # bump to invalidate every cache entry
 BUILT = ("experiment", "value", "claim", "figure")   # checks run in `invoke check` only
 # the engine code that turns a declaration's result into its output, by kind
 ENGINE = {"experiment": ("hw1.engine.run",), "value": ("hw1.engine.run", "hw1.engine.fragments"),
@@ -89,7 +90,9 @@ def data_path(name: str) -> Path:
 
 
 class Manifest:
-    """The JSON record of what was built from what."""
+    """The JSON record of what was built from what.  The dependencies many artifacts share
+    (a module's sources, its libraries, the engine's code) are kept once, in ``tables``, and
+    named in each artifact's components by their hash."""
 
     def __init__(self, path: Path = MANIFEST):
         self.path = path
@@ -99,13 +102,18 @@ class Manifest:
             loaded = {}
         if not isinstance(loaded, dict) or loaded.get("format") != FORMAT:
             loaded = {}
-        artifacts, tex = loaded.get("artifacts"), loaded.get("tex")
+        artifacts, tex, tables = loaded.get("artifacts"), loaded.get("tex"), loaded.get("tables")
         self.artifacts: dict = {k: v for k, v in artifacts.items() if _valid_entry(v)} \
             if isinstance(artifacts, dict) else {}
         self.tex: dict = tex if isinstance(tex, dict) else {}
+        self.tables: dict = {k: v for k, v in tables.items() if isinstance(v, dict)} \
+            if isinstance(tables, dict) else {}
 
     def save(self) -> None:
-        deps.write_state(self.path, {"format": FORMAT, "artifacts": self.artifacts, "tex": self.tex})
+        used = {h for e in self.artifacts.values() for h in e["components"].values() if isinstance(h, str)}
+        tables = {h: t for h, t in self.tables.items() if h in used}
+        deps.write_state(self.path, {"format": FORMAT, "artifacts": self.artifacts, "tex": self.tex,
+                                     "tables": tables})
 
 
 def _valid_entry(entry) -> bool:
@@ -115,25 +123,33 @@ def _valid_entry(entry) -> bool:
             and all(isinstance(k, str) and isinstance(v, str) for k, v in entry["outputs"].items()))
 
 
-def _closure(modules) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for module in modules:
-        out.update(deps.closure(module))
-    return dict(sorted(out.items()))
+def _table(content: dict) -> tuple[str, dict]:
+    return deps.sha256_bytes(json.dumps(content, sort_keys=True).encode()), content
+
+
+@cache
+def _shared(module: str, kind: str) -> dict[str, tuple[str, dict]]:
+    """The dependencies every declaration of ``kind`` in ``module`` shares, as (hash, table)."""
+    own = deps.module_path(module)
+    own_rel = own.relative_to(paths.ROOT).as_posix() if own else ""
+    engine: dict[str, str] = {}
+    for name in ENGINE[kind]:
+        engine.update(deps.closure(name))
+    return {"sources": _table({rel: h for rel, h in deps.closure(module).items() if rel != own_rel}),
+            "libraries": _table(deps.libraries(module)),
+            "engine": _table(dict(sorted(engine.items())))}
 
 
 def components(decl: Declaration, manifest: Manifest) -> dict:
-    """Everything the artifact's content depends on (the key is the hash of this)."""
-    own = deps.module_path(decl.module)
-    own_rel = own.relative_to(paths.ROOT).as_posix() if own else ""
-    return {
-        "kind": decl.kind,
-        "code": decl.code,          # its own code and what it uses of its module (see discover)
-        "sources": {rel: h for rel, h in deps.closure(decl.module).items() if rel != own_rel},
-        "libraries": deps.libraries(decl.module),
-        "engine": _closure(ENGINE[decl.kind]),
-        "inputs": {name: manifest.artifacts.get(name, {}).get("outputs", {}) for name in decl.inputs},
-    }
+    """Everything the artifact's content depends on (the key is the hash of this): its own
+    code and what it uses of its module (see discover), the project modules its module imports,
+    their libraries' versions, the engine code that renders it, the data it reads."""
+    parts = {"kind": decl.kind, "code": decl.code}
+    for group, (digest, table) in _shared(decl.module, decl.kind).items():
+        parts[group] = digest
+        manifest.tables.setdefault(digest, table)
+    parts["inputs"] = {name: manifest.artifacts.get(name, {}).get("outputs", {}) for name in decl.inputs}
+    return parts
 
 
 def key_of(parts: dict) -> str:
@@ -150,12 +166,14 @@ def why_stale(decl: Declaration, parts: dict, manifest: Manifest) -> str | None:
         changed = []
         if parts["code"] != old.get("code"):
             changed.append(f"its code in {decl.file} changed")
+        def tables(group: str) -> tuple[dict, dict]:
+            return manifest.tables.get(old.get(group), {}), manifest.tables.get(parts[group], {})
+
         for group in ("sources", "engine"):
-            before = old.get(group) if isinstance(old.get(group), dict) else {}
-            changed += [f"{rel} changed" for rel, h in parts[group].items() if before.get(rel) != h]
-        before = old.get("libraries") if isinstance(old.get("libraries"), dict) else {}
-        changed += [f"{lib} {before.get(lib)} -> {v}" for lib, v in parts["libraries"].items()
-                    if before.get(lib) != v]
+            before, now = tables(group)
+            changed += [f"{rel} changed" for rel, h in now.items() if before.get(rel) != h]
+        before, now = tables("libraries")
+        changed += [f"{lib} {before.get(lib)} -> {v}" for lib, v in now.items() if before.get(lib) != v]
         before = old.get("inputs") if isinstance(old.get("inputs"), dict) else {}
         changed += [f"input {name} changed" for name, h in parts["inputs"].items() if before.get(name) != h]
         return ", ".join(dict.fromkeys(changed)) or "dependencies changed"

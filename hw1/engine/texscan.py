@@ -114,7 +114,7 @@ def displays(path: Path, text: str | None = None) -> list[Finding]:
     return found
 
 
-def unfinished(path: Path, text: str | None = None) -> list[Finding]:
+def find_unfinished(path: Path, text: str | None = None) -> list[Finding]:
     """Placeholder words, bare "Given...", empty proofs and pending-answer notices in ``path``."""
     rel = paths.rel(path)
     text = path.read_text(encoding="utf-8", errors="replace") if text is None else text
@@ -186,12 +186,15 @@ def check_references(refs: list[Reference], declared: dict) -> list[Finding]:
     return out
 
 
-def scan(doc: Path | None = None) -> tuple[list[Reference], list[Finding], list[Finding]]:
-    """(references, unmarked displays, unfinished work) of every .tex file of the document."""
+def scan(doc: Path | None = None, *, unfinished: bool = True
+         ) -> tuple[list[Reference], list[Finding], list[Finding]]:
+    """(references, unmarked displays, unfinished work) of every .tex file of the document
+    (the last left empty with ``unfinished=False``)."""
     refs, shown, todo = [], [], []
     for path in tex_files(doc):
         text = path.read_text(encoding="utf-8", errors="replace")
         refs += references(path, text)
         shown += displays(path, text)
-        todo += unfinished(path, text)
+        if unfinished:
+            todo += find_unfinished(path, text)
     return refs, shown, todo
