@@ -47,7 +47,8 @@ def bare_latexmk(project: Path) -> tuple[list[str], dict]:
 
     pdflatex = ("pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error -file-line-error "
                 "-recorder %O %S")
-    cmd = ["latexmk", "-norc", "-pdf", f"-pdflatex={pdflatex}", "-outdir=build/bare", paths.rel(paths.MAIN_TEX)]
+    cmd = ["latexmk", "-norc", "-pdf", f"-pdflatex={pdflatex}", "-outdir=build/bare",
+           paths.rel(paths.MAIN_TEX)]
     return cmd, latex.environment(EPOCH)
 
 

@@ -117,7 +117,8 @@ def test_empty_proof_environments(tmp_path):
 
 def test_the_not_yet_written_notice_but_not_its_definition(tmp_path):
     text = "\\newcommand{\\answerpending}{...}\n\\answerpending\n"
-    assert lines(texscan.find_unfinished(write(tmp_path, text))) == ["2: answer not yet written (\\answerpending)"]
+    found = texscan.find_unfinished(write(tmp_path, text))
+    assert lines(found) == ["2: answer not yet written (\\answerpending)"]
 
 
 # -- environments left open ------------------------------------------------------------------------
