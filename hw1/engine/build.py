@@ -145,6 +145,7 @@ class BuildResult(NamedTuple):
     summary: latex.LogSummary | None
     seconds: float
     warnings: int
+    passes: int = 0
 
 
 def _replace(made: Path, final: Path) -> None:
@@ -254,7 +255,7 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")
         echo(f"pdf: {paths.rel(paths.PDF)} ({_pages(made)} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")
-        return BuildResult(rebuilt, True, summary, time.perf_counter() - start, warnings)
+        return BuildResult(rebuilt, True, summary, time.perf_counter() - start, warnings, passes)
 
 
 def _pages(pdf: Path) -> str:
