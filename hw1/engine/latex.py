@@ -292,8 +292,9 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict) -> Comp
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
     env = environment(epoch)
     fmt, note = _format(texformat, env, epoch, fmt_record)
+    _drop_damaged_aux()
     out, passes = _passes(env, fmt if fmt_record.get("trusted") else None)
-    if out.returncode != 0:
+    if out.returncode != 0 and _aux_may_be_the_cause():
         for ext in (*AUX, ".fls"):
             (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
         out, more = _passes(env, fmt if fmt_record.get("trusted") else None)
@@ -313,6 +314,35 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict) -> Comp
     if fmt is not None and fmt_record.get("trusted") is None:
         note = _trial(env, fmt, pdf, fmt_record)
     return Compiled(pdf, summary, passes, note)
+
+
+def _drop_damaged_aux() -> None:
+    """Delete auxiliary files a killed run or a full disk left half-written (unbalanced braces,
+    no final newline): TeX would fail on them at every run, and remakes them anyway."""
+    for ext in AUX:
+        path = paths.TEX_OUT / f"{paths.JOB}{ext}"
+        try:
+            text = path.read_bytes()
+        except OSError:
+            continue
+        body = re.sub(rb"\\[{}]", b"", text)
+        if (text and not text.endswith(b"\n")) or body.count(b"{") != body.count(b"}"):
+            path.unlink(missing_ok=True)
+
+
+def _aux_may_be_the_cause() -> bool:
+    """Whether a failed run's error could come from what it read back from an auxiliary file:
+    it happened in one, or is of the kinds a cut-off file gives (a file or argument that ended
+    too soon), or has no file:line at all."""
+    try:
+        log = log_path().read_text(encoding="latin-1")
+    except OSError:
+        return True
+    m = re.search(r"^(\S[^\n:]*\.[A-Za-z0-9]+):(\d+): (.*)$", log, re.M)
+    if not m:
+        return True
+    return m.group(1).endswith(AUX) or bool(re.search(r"File ended|Runaway|ended while scanning",
+                                                       m.group(3)))
 
 
 def _format(texformat, env: dict[str, str], epoch: str, record: dict) -> tuple[Path | None, str]:

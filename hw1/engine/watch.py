@@ -36,6 +36,23 @@ def _relevant(change, path: str) -> bool:
     return not name.startswith(".") and name.endswith(EXTENSIONS)
 
 
+def _warm_matplotlib() -> None:
+    """Draw and save one small figure: builds matplotlib's mathtext parser (half a second)
+    and loads its fonts and PDF backend, which every figure needs."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context({"mathtext.fontset": "cm", "font.family": "serif", "font.serif": ["cmr10"],
+                         "axes.formatter.use_mathtext": True}):
+        fig, ax = plt.subplots(figsize=(1.5, 1.0))
+        ax.semilogy([1, 2], [1, 10])
+        ax.set_xlabel(r"$\hat{\mathbf{w}}\,\|\partial L / \partial c\|^2$")
+        ax.set_title("t")
+        fig.savefig(io.BytesIO(), format="pdf")
+        plt.close(fig)
+
+
 def warm_up() -> list[str]:
     """Import the third-party libraries the document's modules use; their names."""
     from hw1.engine import deps, discover
@@ -54,6 +71,8 @@ def warm_up() -> list[str]:
             __import__(name)
             for sub in WARM_EXTRA.get(name, ()):
                 __import__(sub)
+            if name == "matplotlib":
+                _warm_matplotlib()
             loaded.append(name)
         except Exception:   # noqa: BLE001 - a library that cannot load is the build's to report
             continue

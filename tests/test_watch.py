@@ -1,0 +1,98 @@
+"""`invoke watch`: rebuilds on save from a warm process, one line per rebuild, survives errors,
+and makes exactly the PDF a cold `invoke build-pdf` of the same tree makes.  Slow."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from conftest import EPOCH, edit, invoke, make_fixture
+
+pytestmark = pytest.mark.slow
+
+
+class Watcher:
+    """`invoke watch` in a project, its output lines read as they come."""
+
+    def __init__(self, project):
+        self.proc = subprocess.Popen([sys.executable, "-m", "invoke", "watch"], cwd=project,
+                                     env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH}, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def next_rebuild(self, timeout: float = 120.0) -> list[str]:
+        """The next rebuild's line (and the lines of its error, if it failed)."""
+        deadline, got = time.monotonic() + timeout, []
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if got:
+                    return got
+                continue
+            if line.startswith("[") and got:
+                self.lines.queue.appendleft(line)
+                return got
+            if line.startswith("[") or got:
+                got.append(line)
+        raise AssertionError(f"no rebuild within {timeout} s; got {got}")
+
+    def stop(self) -> str:
+        os.killpg(self.proc.pid, signal.SIGINT)
+        self.proc.wait(timeout=30)
+        time.sleep(0.2)                       # the reader thread takes the last lines
+        rest = []
+        while not self.lines.empty():
+            rest.append(self.lines.get())
+        self.proc.stdout.close()
+        return "\n".join(rest)
+
+
+def test_watch_rebuilds_what_changed_and_matches_a_cold_build(built_fixture, tmp_path):
+    from conftest import copy_built
+
+    project = copy_built(built_fixture, tmp_path / "watched")
+    watcher = Watcher(project)
+    try:
+        first = watcher.next_rebuild()
+        assert "start: 0 rebuilt, no TeX pass; build/main.pdf unchanged in" in first[0], first
+
+        edit(project / "doc" / "part.tex", "The slope", "Now the slope")
+        prose = watcher.next_rebuild()
+        assert "doc/part.tex: 0 rebuilt, 1 TeX pass; build/main.pdf updated in" in prose[0], prose
+
+        edit(project / "doc" / "mini.py", "ax.plot(samples", "ax.semilogy(samples")
+        figure = watcher.next_rebuild()
+        assert "doc/mini.py: 1 rebuilt, 1 TeX pass; build/main.pdf updated in" in figure[0], figure
+
+        edit(project / "doc" / "part.tex", "Now the slope", "Now the slope \\undefinedmacro")
+        failed = watcher.next_rebuild()
+        assert "doc/part.tex: build failed in" in failed[0], failed
+        assert any("doc/part.tex:1: Undefined control sequence." in line for line in failed), failed
+
+        edit(project / "doc" / "part.tex", " \\undefinedmacro", "")
+        healed = watcher.next_rebuild()
+        assert "doc/part.tex:" in healed[0] and "build failed" not in healed[0], healed
+    finally:
+        stopped = watcher.stop()
+    assert "watch: stopped" in stopped
+
+    # the same tree, built cold: the same bytes
+    cold = make_fixture(tmp_path / "cold")
+    edit(cold / "doc" / "part.tex", "The slope", "Now the slope")
+    edit(cold / "doc" / "mini.py", "ax.plot(samples", "ax.semilogy(samples")
+    out = invoke(cold, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (cold / "build" / "main.pdf").read_bytes() == (project / "build" / "main.pdf").read_bytes()
+    assert (project / "build" / "main.synctex.gz").is_file()
