@@ -45,6 +45,26 @@ def stamp(path: Path) -> tuple:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def complete(path: Path) -> bool:
+    """A PDF written to its end (pdflatex writes the file as it goes; hw1 renames a whole one)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(-32, 2)
+            return b"%%EOF" in f.read()
+    except OSError:
+        return False
+
+
+def settled(path: Path, quiet: float) -> None:
+    """Wait until ``path`` has not changed for ``quiet`` seconds."""
+    last, since = stamp(path), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.05)
+        now = stamp(path)
+        if now != last:
+            last, since = now, time.monotonic()
+
+
 def lines_of(proc: subprocess.Popen) -> queue.Queue:
     q: queue.Queue = queue.Queue()
 
@@ -67,17 +87,21 @@ def wait_for(q: queue.Queue, needle: str, timeout: float = 300.0) -> str:
     sys.exit(f"gave up waiting for {needle!r}")
 
 
+ORIGINAL: dict[Path, str] = {}
+
+
 def latency(project: Path, pdf: Path, edit: tuple[str, str, str], k: int, settle: float = 0.5) -> float:
-    """Write the k-th edit and wait for ``pdf`` to be replaced; seconds."""
+    """Write the k-th edit (into the file as it was first seen) and wait for ``pdf`` to be
+    replaced; seconds."""
     rel, old, new = edit
     path = project / rel
-    text = path.read_text(encoding="utf-8")
-    base = text.replace(new.format(k=k - 1), old) if new.format(k=k - 1) in text else text
+    base = ORIGINAL.setdefault(path, path.read_text(encoding="utf-8"))
+    assert old in base, f"{old!r} not in {rel}"
+    settled(pdf, settle)
     before = stamp(pdf)
-    time.sleep(settle)
     start = time.perf_counter()
     path.write_text(base.replace(old, new.format(k=k)), encoding="utf-8")
-    while stamp(pdf) == before:
+    while stamp(pdf) == before or not complete(pdf):
         time.sleep(0.002)
         if time.perf_counter() - start > 120:
             sys.exit(f"{pdf} did not change within 120 s of editing {rel}")
@@ -138,8 +162,7 @@ def main() -> None:
             deadline = time.monotonic() + 300
             while not bare_pdf.exists() and time.monotonic() < deadline:
                 time.sleep(0.1)
-            time.sleep(3)      # its first build done
-            bare = [latency(project, bare_pdf, PROSE, k, settle=1.0) for k in range(50, 50 + args.repeat)]
+            bare = [latency(project, bare_pdf, PROSE, k, settle=3.0) for k in range(50, 50 + args.repeat)]
         finally:
             os.killpg(pvc.pid, signal.SIGTERM)
             pvc.wait(timeout=30)
