@@ -26,7 +26,7 @@ from hw1.engine import deps
 from hw1.engine.declare import KINDS
 
 CACHE_FILE = paths.CACHE / "declarations.json"
-FORMAT = 3
+FORMAT = 4
 ENGINE_MODULES = ("hw1.engine", "hw1.engine.declare")   # where the decorators come from
 
 
@@ -45,6 +45,7 @@ class Declaration:
     inputs: tuple[str, ...]    # the experiments it reads (full names), by parameter
     wrong: bool                # a claim declared wrong=True: must fail, never shown
     code: str                  # hash of the code its result depends on, within its module
+    imports: tuple[str, ...] = ()   # what running it imports, as its module's text shows
 
     @property
     def where(self) -> str:
@@ -123,6 +124,7 @@ def scan_source(source: bytes, file: str) -> dict:
         raise DiscoveryError(f"{file}:{exc.lineno}: {exc.msg}") from None
     names = _decorator_names(tree)
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    aliases = _module_aliases(tree)
     found, shared = [], []
     for node in tree.body:
         kinds = []
@@ -154,12 +156,54 @@ def scan_source(source: bytes, file: str) -> dict:
         local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         used = sorted(loaded - local - set(params) - {node.name})
+        start = [node] + ([functions[keywords["points"].id]] if kind == "claim" and isinstance(
+            keywords.get("points"), ast.Name) and keywords["points"].id in functions else [])
         found.append({"function": node.name, "kind": kind, "line": node.lineno, "params": params,
                       "points_params": extra,
                       "set_by_decorator": sorted(keywords) if kind == "experiment" else [],
-                      "wrong": wrong, "own": _digest(node), "used": used})
+                      "wrong": wrong, "own": _digest(node), "used": used,
+                      "imports": _runtime_imports(start, functions, aliases)})
     shared_used = sorted({n.id for s in shared for n in ast.walk(s) if isinstance(n, ast.Name)})
     return {"declarations": found, "shared": _digest(shared), "shared_used": shared_used}
+
+
+def _module_aliases(tree: ast.Module) -> dict[str, str]:
+    """Names the module's own imports bind, and the modules they come from: {"np": "numpy",
+    "logistic": "hw1.logistic", "POINTS": "hw1.claims.POINTS"}."""
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                out[a.asname or a.name.partition(".")[0]] = a.name if a.asname else a.name.partition(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def _runtime_imports(start: list, functions: dict, aliases: dict[str, str]) -> list[str]:
+    """What running these functions imports, as far as the module's text shows: the imports in
+    their bodies and in the bodies of the module's functions they call, and the module-level
+    imports they use by name.  (Which worker computes a declaration follows from it.)"""
+    seen, todo, found = set(), list(start), set()
+    while todo:
+        fn = todo.pop()
+        if fn.name in seen:
+            continue
+        seen.add(fn.name)
+        own = set(_params(fn)) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                                  and isinstance(n.ctx, ast.Store)}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Import):
+                found |= {a.name for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+                found |= {f"{n.module}.{a.name}" for a in n.names}
+            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own:
+                if n.id in functions:
+                    todo.append(functions[n.id])
+                elif n.id in aliases:
+                    found.add(aliases[n.id])
+    return sorted(found)
 
 
 # -- the cache of scans -------------------------------------------------------------------------
@@ -203,7 +247,7 @@ def _valid_scan(entry) -> bool:
             and isinstance(entry.get("shared"), str) and isinstance(entry.get("shared_used"), list)):
         return False
     fields = {"function": str, "kind": str, "line": int, "params": list, "points_params": list,
-              "set_by_decorator": list, "wrong": bool, "own": str, "used": list}
+              "set_by_decorator": list, "wrong": bool, "own": str, "used": list, "imports": list}
     return all(isinstance(d, dict) and all(isinstance(d.get(k), t) for k, t in fields.items())
                and d["kind"] in KINDS for d in entry["declarations"])
 
@@ -259,7 +303,7 @@ def _resolve(path: Path, scan: dict) -> list[Declaration]:
         hashed = " ".join([scan["shared"], *(decls[n]["own"] for n in own)])
         code = hashlib.sha256(hashed.encode()).hexdigest()
         out.append(Declaration(f"{prefix}.{d['function']}", d["kind"], module, d["function"], file,
-                               d["line"], tuple(inputs), d["wrong"], code))
+                               d["line"], tuple(inputs), d["wrong"], code, tuple(d["imports"])))
     return out
 
 

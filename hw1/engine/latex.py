@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -267,9 +268,13 @@ def _pass(env: dict[str, str], fmt: Path | None, outdir: Path) -> subprocess.Com
                           preexec_fn=lambda: die_with_parent(parent))   # noqa: PLW1509 - no threads here
 
 
-def _passes(env: dict[str, str], fmt: Path | None) -> tuple[subprocess.CompletedProcess, int]:
-    """Run pdflatex until its auxiliary files stop changing; (the last run, passes made)."""
+def _passes(env: dict[str, str], fmt: Path | None,
+            before_pass=None) -> tuple[subprocess.CompletedProcess, int]:
+    """Run pdflatex until its auxiliary files stop changing; (the last run, passes made).
+    ``before_pass(n)`` is told before every pass after the first."""
     for n in range(1, MAX_PASSES + 1):
+        if n > 1 and before_pass is not None:
+            before_pass(n)
         before = _aux_state(paths.TEX_OUT)
         out = _pass(env, fmt, paths.TEX_OUT)
         if out.returncode != 0:
@@ -283,25 +288,23 @@ def _passes(env: dict[str, str], fmt: Path | None) -> tuple[subprocess.Completed
 def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict) -> Compiled:
     """Compile the document; return the PDF it made, its log summary, the number of passes
     and a note.  ``fmt_record`` is the build's record of the precompiled preamble, updated in
-    place.  A failure is retried once from fresh auxiliary files (a damaged .aux fails every
-    run that reads it) before it is reported."""
-    from hw1.engine import texformat
-
+    place.  A failure that an auxiliary file may have caused is retried once from fresh ones."""
     if shutil.which("pdflatex") is None:
         raise LatexError("pdflatex is not installed: run `invoke setup` (it installs the TeX toolchain)")
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
     env = environment(epoch)
-    fmt, note = _format(texformat, env, epoch, fmt_record)
+    fmt = _Format(env, epoch, fmt_record)
     _drop_damaged_aux()
-    out, passes = _passes(env, fmt if fmt_record.get("trusted") else None)
+    out, passes = _passes(env, fmt.trusted_path(), fmt.before_pass)
     if out.returncode != 0 and _aux_may_be_the_cause():
         for ext in (*AUX, ".fls"):
             (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
-        out, more = _passes(env, fmt if fmt_record.get("trusted") else None)
+        out, more = _passes(env, fmt.trusted_path())
         passes += more
     log_file = log_path()
     log = log_file.read_text(encoding="latin-1") if log_file.is_file() else ""
     if out.returncode != 0:
+        fmt.finish(None)
         _disk_full_check()
         if not log:
             tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-8:])
@@ -311,9 +314,112 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict) -> Comp
     if summary.shell_escape:
         raise LatexError(f"the TeX log says \\write18 was enabled; refusing the PDF (see {log_file})")
     pdf = paths.TEX_OUT / f"{paths.JOB}.pdf"
-    if fmt is not None and fmt_record.get("trusted") is None:
-        note = _trial(env, fmt, pdf, fmt_record)
-    return Compiled(pdf, summary, passes, note)
+    return Compiled(pdf, summary, passes, fmt.finish(pdf))
+
+
+class _Format:
+    """The precompiled preamble for one compile: used if trusted; otherwise made (in the
+    background, while the first pass runs) and tried: one pass with it, on the same auxiliary
+    files as the compile's last pass (side by side with that pass when there is one), must give
+    the very same PDF for the format to be trusted."""
+
+    def __init__(self, env: dict[str, str], epoch: str, record: dict):
+        from hw1.engine import texformat
+
+        self.env, self.epoch, self.record, self.note = env, epoch, record, ""
+        self.dump: threading.Thread | None = None
+        self.trial: threading.Thread | None = None
+        self.trial_aux: dict | None = None
+        self.trial_ok: bool | None = None
+        if os.environ.get("HW1_FORMAT", "1") == "0":
+            record.clear()
+            self.state = "off"
+            return
+        self.state = "trusted" if record.get("trusted") else "candidate"
+        if record.get("key") != self._key() or (record.get("trusted") is not False
+                                                and not texformat.fmt_path().is_file()):
+            self.state = "dumping"
+            self.dump_result: tuple[bool, str] = (False, "not made")
+            self.dump = threading.Thread(target=self._make, daemon=True)
+            self.dump.start()
+        elif record.get("trusted") is False:
+            self.state = "off"
+
+    def _key(self) -> str:
+        from hw1.engine import deps, texformat
+
+        read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(texformat.fls())
+                if (paths.ROOT / rel).is_file()}
+        return deps.sha256_bytes(repr(sorted(texformat.key(self.epoch, texinputs(), read).items())).encode())
+
+    def _make(self) -> None:
+        from hw1.engine import texformat
+
+        self.dump_result = texformat.make(self.env, os.getpid())
+
+    def trusted_path(self) -> Path | None:
+        from hw1.engine import texformat
+
+        return texformat.fmt_path() if self.state == "trusted" else None
+
+    def _ready(self) -> bool:
+        """A format to try exists (made in the background, or left untried by a failed compile)."""
+        if self.state == "dumping" and self.dump is not None and not self.dump.is_alive():
+            self._record_dump()
+        return self.state == "candidate"
+
+    def _record_dump(self) -> None:
+        self.dump.join()
+        ok, why = self.dump_result
+        self.record.clear()
+        self.record.update({"key": self._key(), "trusted": None if ok else False})
+        self.state = "candidate" if ok else "off"
+        if not ok:
+            self.note = f"the preamble could not be precompiled ({why}); compiling without a format"
+
+    def before_pass(self, n: int) -> None:
+        """Pass n will run on the auxiliary files as they are now: try the format on them too."""
+        if self.trial is None and self._ready():
+            self.trial_aux = _aux_state(paths.TEX_OUT)
+            scratch = self._scratch()
+            self.trial = threading.Thread(target=self._try, args=(scratch,), daemon=True)
+            self.trial.start()
+
+    def _scratch(self) -> Path:
+        scratch = paths.TEX_OUT / "fmt" / "trial"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        for ext in AUX:
+            src = paths.TEX_OUT / f"{paths.JOB}{ext}"
+            if src.is_file():
+                shutil.copy2(src, scratch / src.name)
+        return scratch
+
+    def _try(self, scratch: Path) -> None:
+        from hw1.engine import texformat
+
+        out = _pass(self.env, texformat.fmt_path(), scratch)
+        self.trial_ok = out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
+
+    def finish(self, pdf: Path | None) -> str:
+        """After the compile (``pdf`` None if it failed): settle what the format is worth."""
+        if self.state == "dumping":
+            self._record_dump()
+        scratch = paths.TEX_OUT / "fmt" / "trial"
+        if self.trial is not None:
+            self.trial.join()
+        if pdf is None or self.state != "candidate":
+            shutil.rmtree(scratch, ignore_errors=True)
+            return self.note
+        if self.trial is None or self.trial_aux != _aux_state(paths.TEX_OUT):
+            scratch = self._scratch()        # no trial yet, or one on other auxiliary files
+            self._try(scratch)
+        made = scratch / f"{paths.JOB}.pdf"
+        self.record["trusted"] = bool(self.trial_ok) and made.read_bytes() == pdf.read_bytes()
+        shutil.rmtree(scratch, ignore_errors=True)
+        if self.record["trusted"]:
+            return "the preamble is precompiled; later passes start from it"
+        return "the preamble's format would change the PDF; compiling without it"
 
 
 def _drop_damaged_aux() -> None:
@@ -343,48 +449,6 @@ def _aux_may_be_the_cause() -> bool:
         return True
     return m.group(1).endswith(AUX) or bool(re.search(r"File ended|Runaway|ended while scanning",
                                                        m.group(3)))
-
-
-def _format(texformat, env: dict[str, str], epoch: str, record: dict) -> tuple[Path | None, str]:
-    """The precompiled preamble, made anew if its key changed (None if there is none)."""
-    from hw1.engine import deps
-
-    if os.environ.get("HW1_FORMAT", "1") == "0":
-        record.clear()
-        return None, ""
-    read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(texformat.fls())
-            if (paths.ROOT / rel).is_file()}
-    wanted = deps.sha256_bytes(repr(sorted(texformat.key(epoch, texinputs(), read).items())).encode())
-    if record.get("key") == wanted and (record.get("trusted") is False or texformat.fmt_path().is_file()):
-        return (texformat.fmt_path() if record.get("trusted") is not False else None), ""
-    ok, why = texformat.make(env, os.getpid())
-    if ok:   # the key again, now with what this dump read
-        read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(texformat.fls())}
-        wanted = deps.sha256_bytes(repr(sorted(texformat.key(epoch, texinputs(), read).items())).encode())
-    record.clear()
-    record.update({"key": wanted, "trusted": None if ok else False})
-    if not ok:
-        return None, f"the preamble could not be precompiled ({why}); compiling without a format"
-    return texformat.fmt_path(), ""
-
-
-def _trial(env: dict[str, str], fmt: Path, pdf: Path, record: dict) -> str:
-    """One pass with the new format on a copy of the final auxiliary files: trusted only if
-    its PDF is byte-identical to the one just made without it."""
-    trial = paths.TEX_OUT / "fmt" / "trial"
-    shutil.rmtree(trial, ignore_errors=True)
-    trial.mkdir(parents=True)
-    for ext in AUX:
-        src = paths.TEX_OUT / f"{paths.JOB}{ext}"
-        if src.is_file():
-            shutil.copy2(src, trial / src.name)
-    out = _pass(env, fmt, trial)
-    made = trial / f"{paths.JOB}.pdf"
-    record["trusted"] = out.returncode == 0 and made.is_file() and made.read_bytes() == pdf.read_bytes()
-    shutil.rmtree(trial, ignore_errors=True)
-    if record["trusted"]:
-        return "the preamble is precompiled; later passes start from it"
-    return "the preamble's format would change the PDF; compiling without it"
 
 
 def _disk_full_check() -> None:
