@@ -318,3 +318,27 @@ def test_the_engine_names_no_document():
     out = subprocess.run(["grep", "-rn", r"hw1.tex\|hw1.document\|problem[0-9]", str(engine)],
                          capture_output=True, text=True, check=False)
     assert out.stdout == ""
+
+
+@slow
+def test_the_precompiled_preamble_changes_no_byte(fixture_copy, tmp_path):
+    from conftest import copy_built
+
+    plain = copy_built(fixture_copy, tmp_path / "plain")
+    for project in (fixture_copy, plain):
+        edit(project / "doc" / "part.tex", "The slope", "Then the slope")
+    manifest = json.loads((fixture_copy / "build" / "cache" / "manifest.json").read_text())
+    assert manifest["tex"]["format"]["trusted"] is True          # the clean build tried it
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode == 0 and "1 pdflatex pass" in out.stdout, out.stdout + out.stderr
+    out = invoke(plain, "build-pdf", env={"HW1_FORMAT": "0"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert sha(fixture_copy / "build" / "main.pdf") == sha(plain / "build" / "main.pdf")
+
+
+@slow
+def test_a_preamble_edit_makes_a_new_format(fixture_copy):
+    edit(fixture_copy / "doc" / "main.tex", "\\title{Fixture}", "\\title{Fixture}\\newcommand{\\x}{x}")
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "note: the preamble is precompiled; later passes start from it" in out.stdout
