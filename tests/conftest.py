@@ -32,6 +32,18 @@ def one_torch_thread():
         yield
 
 
+def planted(seed: int, n: int = 30, d: int = 5):
+    """Separable data in d dimensions: labels of a random hyperplane, pushed 0.3 off it."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=d)
+    u /= np.linalg.norm(u)
+    X = rng.normal(size=(n, d))
+    y = np.where(X @ u >= 0, 1.0, -1.0)
+    return X + 0.3 * y[:, None] * u, y
+
+
 def make_fixture(dest: Path) -> Path:
     """A project with this checkout's hw1 package and the fixture document as its doc/."""
     shutil.copytree(ROOT / "hw1", dest / "hw1", ignore=IGNORE)

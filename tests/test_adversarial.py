@@ -14,6 +14,7 @@ import signal
 import mpmath
 import numpy as np
 import pytest
+from conftest import planted
 
 from hw1 import logistic as lg
 from hw1.gradcheck import draw_problem, verify_gradients
@@ -147,16 +148,7 @@ def test_complex_input_is_rejected_not_truncated(call, match):
 
 
 # -- silent wrong answers in hw1.logistic --------------------------------------------------------
-def _planted(seed, n=30, d=5):
-    rng = np.random.default_rng(seed)
-    u = rng.normal(size=d)
-    u /= np.linalg.norm(u)
-    X = rng.normal(size=(n, d))
-    y = np.where(X @ u >= 0, 1.0, -1.0)
-    return X + 0.3 * y[:, None] * u, y
-
-
-SEPARABLE = {"figure1": lg.soudry_figure1_data(), "separable": lg.separable_data(), "planted": _planted(0)}
+SEPARABLE = {"figure1": lg.soudry_figure1_data(), "separable": lg.separable_data(), "planted": planted(0)}
 SCALES = [10.0**k for k in range(-12, 13)]
 
 

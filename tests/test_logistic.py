@@ -12,6 +12,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
+from conftest import planted
 
 from hw1 import logistic as lg
 
@@ -237,20 +238,10 @@ def test_gradient_matches_torch_autograd(seed):
 
 
 # -- separability, max margin, minimiser --------------------------------------------------------
-def _planted(seed, n=30, d=5):
-    """Separable data in d dimensions: labels of a random hyperplane, pushed 0.3 off it."""
-    rng = np.random.default_rng(seed)
-    u = rng.normal(size=d)
-    u /= np.linalg.norm(u)
-    X = rng.normal(size=(n, d))
-    y = np.where(X @ u >= 0, 1.0, -1.0)
-    return X + 0.3 * y[:, None] * u, y
-
-
 def test_is_separable():
     assert lg.is_separable(*lg.soudry_figure1_data())
     assert lg.is_separable(*lg.separable_data())
-    assert lg.is_separable(*_planted(0))
+    assert lg.is_separable(*planted(0))
     assert not lg.is_separable(*lg.nonseparable_data())
     assert not lg.is_separable([[1.0, 0.0], [-1.0, 0.0]], [1, 1])      # no bias: x and -x both +1
     assert not lg.is_separable([[1.0, 1.0], [2.0, 2.0]], [1, -1])      # same ray, opposite labels
@@ -259,7 +250,7 @@ def test_is_separable():
 
 
 @pytest.mark.parametrize("data", [lg.soudry_figure1_data(), lg.separable_data(0), lg.separable_data(1),
-                                  lg.separable_data(2, n=100), _planted(0), _planted(1, n=60, d=8)],
+                                  lg.separable_data(2, n=100), planted(0), planted(1, n=60, d=8)],
                          ids=["figure1", "sep0", "sep1", "sep2", "planted0", "planted1"])
 def test_max_margin_primal_and_dual_agree(data):
     """SLSQP on the primal (polished on the active set) and NNLS on the dual agree to 1e-8, and the
