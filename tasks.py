@@ -44,8 +44,8 @@ def check(c, strict=False):
     from hw1.engine.checking import run
 
     if not run(strict=strict):
-        where = "the rows marked FAIL and the lines starting 'error:'"
-        raise Exit(f"check failed: {where} above say what to fix", code=1)
+        raise Exit("check failed: see the rows marked FAIL, and any line starting 'error:', above",
+                   code=1)
 
 
 @task(help={"quick": "skip the slow tests (those that compile the PDF)",

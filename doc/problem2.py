@@ -183,7 +183,7 @@ def implicit_bias_plot(implicit_bias):
                label=r"$\|\hat{\mathbf{w}}\|\log t + $ const")
     a.set_xlabel(r"$t$")
     a.set_ylabel(r"$\|\mathbf{w}_t\|$")
-    a.legend(frameon=False, loc="upper left")
+    a.legend(frameon=False, loc="lower right")
     b.loglog(t[1:], d["angles"][1:], color="C2")
     b.set_xlabel(r"$t$")
     b.set_ylabel(r"angle$(\mathbf{w}_t, \hat{\mathbf{w}})$ [rad]")
@@ -295,7 +295,7 @@ def slope_matches_w_hat_norm(implicit_bias):
     return abs(implicit_bias["slope_rel_diff"])
 
 
-@check(method="angle(w_t, w_hat) decreasing from t = MONOTONE_FROM")
+@check(method=f"angle(w_t, w_hat) decreasing from t = {logistic.MONOTONE_FROM}")
 def angle_decreases(implicit_bias):
     return implicit_bias["angle_monotone"]
 

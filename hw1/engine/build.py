@@ -21,6 +21,17 @@ from hw1.engine.store import BuildError, Manifest
 LOCK = paths.BUILD / ".lock"
 
 
+def say(line: str) -> None:
+    """Print a line; a reader that went away (``invoke build-pdf | head``) does not stop the
+    build: what is left to say goes to /dev/null."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _leftovers(path: Path) -> list[int]:
     """Python processes running in this project that have ``path`` open: what a killed build
     left behind (from /proc; empty where there is none).  Nothing else is ever touched."""
@@ -48,7 +59,7 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def lock(echo: Callable[[str], None] = print) -> Iterator[None]:
+def lock(echo: Callable[[str], None] = say) -> Iterator[None]:
     """Hold the build lock; a second build at the same time is refused with a clear message.
     The lock is an OS file lock, released when the process ends however it ends; the build's
     workers die with it.  A lock held only by processes a dead build left behind is taken over."""
@@ -191,7 +202,7 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, int]
     return found, len(shown)
 
 
-def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = print) -> BuildResult:
+def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> BuildResult:
     """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message."""
     try:
         return _build(explain, echo)
