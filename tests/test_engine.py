@@ -273,10 +273,13 @@ def test_hand_typed_display_math_must_be_marked(fixture_copy):
     strict = invoke(fixture_copy, "check", "--strict")
     assert strict.returncode != 0
     assert f"error: doc/part.tex:{line}: display math" in strict.stdout
-    edit(part, "a = b \\end{equation}", "a = b \\unchecked \\end{equation}")
+    edit(part, "a = b \\end{equation}",
+         "a = b \\unchecked \\label{eq:ab} \\end{equation} See \\eqref{eq:ab}.")
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode == 0 and "warning" not in out.stdout, out.stdout + out.stderr
-    assert "not machine-checked" in pdftext(fixture_copy / "build" / "main.pdf")
+    text = pdftext(fixture_copy / "build" / "main.pdf")
+    assert "not machine-checked" in text
+    assert "See (1)." in text                  # a numbered display keeps its number
     assert invoke(fixture_copy, "check", "--strict").returncode == 0
 
 
