@@ -27,18 +27,22 @@ unchanged (it stays callable and testable) with its declaration attached.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 KINDS = ("experiment", "value", "figure", "claim", "check")
 ATTRIBUTE = "__declaration__"
 
 
-@dataclass(frozen=True)
 class Declared:
-    """What a decorator recorded about one function."""
+    """What a decorator recorded about one function (a plain class: this module is imported by
+    every build, and a dataclass costs a compile to define)."""
 
-    kind: str
-    options: dict = field(default_factory=dict)
+    __slots__ = ("kind", "options")
+
+    def __init__(self, kind: str, options: dict | None = None):
+        self.kind, self.options = kind, dict(options or {})
+
+    def __repr__(self) -> str:
+        return f"Declared({self.kind!r}, {self.options!r})"
 
 
 def _mark(kind: str, function: Callable | None, options: dict, allowed: tuple[str, ...]):

@@ -18,8 +18,8 @@ Standard library only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hw1 import paths
 
@@ -37,8 +37,7 @@ PROOF = re.compile(r"\\begin\{proof\}(?:\[[^\]]*\])?(.*?)\\end\{proof\}", re.DOT
 ENV = re.compile(r"\\(begin|end)\{([^{}]+)\}")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     file: str
     line: int
     what: str
@@ -47,8 +46,7 @@ class Finding:
         return f"{self.file}:{self.line}: {self.what}"
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     file: str
     line: int
     macro: str          # claim, claims, val, fig, madeby
