@@ -59,6 +59,8 @@ def test_noop_build_imports_nothing_heavy_and_runs_no_tex(fixture_copy):
     assert not imported & {"torch", "matplotlib", "sympy", "numpy", "scipy", "numba", "pylatex", "tomllib"}
     assert "0 rebuilt" in out.stdout and "is up to date" in out.stdout
     assert "latex:" not in out.stdout
+    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "hw1.engine.quick" in modules and "hw1.engine.build" not in modules   # answered before loading it
 
 
 @slow

@@ -157,6 +157,8 @@ class BuildResult(NamedTuple):
     seconds: float
     warnings: int
     passes: int = 0
+    artifacts: int = 0
+    outputs: tuple[str, ...] = ()
 
 
 def _replace(made: Path, final: Path) -> None:
@@ -203,14 +205,32 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, int]
 
 
 def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> BuildResult:
-    """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message."""
+    """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message.
+    A success leaves behind what the next no-op needs to answer at once (``quick``)."""
+    from hw1.engine import quick
+
+    said: list[str] = []
+
+    def tell(line: str) -> None:
+        said.append(line)
+        echo(line)
+
+    result = None
     try:
-        return _build(explain, echo)
+        result = _build(explain, tell)
+        return result
     except OSError as exc:
         raise store.os_error(exc) from None
     finally:
         discover.save_cache()
         deps.save_hashes()
+        if result is None:
+            quick.forget()
+        else:   # what a build that finds nothing to do says
+            noop = [f"artifacts: 0 rebuilt, {result.artifacts} reused",
+                    *(line for line in said if line.startswith("warning:")),
+                    f"pdf: {paths.rel(paths.PDF)} is up to date"]
+            quick.record(result.outputs, noop)
 
 
 def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
@@ -246,7 +266,8 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
             if explain:
                 echo("  reused   LaTeX: no TeX input changed")
             echo(f"pdf: {paths.rel(paths.PDF)} is up to date")
-            return BuildResult(rebuilt, False, None, time.perf_counter() - start, warnings)
+            return BuildResult(rebuilt, False, None, time.perf_counter() - start, warnings, 0, len(todo),
+                               _outputs(todo))
 
         main = paths.rel(paths.MAIN_TEX)
         echo(f"latex: compiling {main} ({reason})" if explain else f"latex: compiling {main}")
@@ -266,7 +287,12 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")
         echo(f"pdf: {paths.rel(paths.PDF)} ({_pages(made)} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")
-        return BuildResult(rebuilt, True, summary, time.perf_counter() - start, warnings, passes)
+        return BuildResult(rebuilt, True, summary, time.perf_counter() - start, warnings, passes, len(todo),
+                           _outputs(todo))
+
+
+def _outputs(todo: list) -> tuple[str, ...]:
+    return tuple(rel for d in todo for rel in store.outputs(d))
 
 
 def _pages(pdf: Path) -> str:
