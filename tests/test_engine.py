@@ -51,6 +51,7 @@ def test_pdf_metadata_carries_title_and_author(built_fixture):
 
 @slow
 def test_noop_build_imports_nothing_heavy_and_runs_no_tex(fixture_copy):
+    assert "0 rebuilt" in invoke(fixture_copy, "build-pdf").stdout   # a copy: new inodes, a full look first
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "invoke", "build-pdf"],
                          cwd=fixture_copy, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
                          capture_output=True, text=True, check=True)
@@ -59,7 +60,8 @@ def test_noop_build_imports_nothing_heavy_and_runs_no_tex(fixture_copy):
     assert not imported & {"torch", "matplotlib", "sympy", "numpy", "scipy", "numba", "pylatex", "tomllib"}
     assert "0 rebuilt" in out.stdout and "is up to date" in out.stdout
     assert "latex:" not in out.stdout
-    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines()
+               if line.startswith("import time:")}
     assert "hw1.engine.quick" in modules and "hw1.engine.build" not in modules   # answered before loading it
 
 
@@ -347,3 +349,18 @@ def test_a_preamble_edit_makes_a_new_format(fixture_copy):
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "note: the preamble is precompiled; later passes start from it" in out.stdout
+
+
+@slow
+def test_the_quick_no_op_still_sees_every_change(fixture_copy):
+    assert invoke(fixture_copy, "build-pdf").returncode == 0          # settles this copy
+    edit(fixture_copy / "doc" / "part.tex", "The slope", "So the slope")
+    assert "latex: compiling doc/main.tex" in invoke(fixture_copy, "build-pdf").stdout
+    (fixture_copy / "doc" / "extra.py").write_text(
+        "from hw1.engine import value\n\n\n@value\ndef seven():\n    return 7\n", encoding="utf-8")
+    out = invoke(fixture_copy, "build-pdf")
+    assert "building extra.seven (never built)" in out.stdout, out.stdout
+    with open(fixture_copy / "hw1" / "engine" / "run.py", "a", encoding="utf-8") as f:
+        f.write("\n# an edit to the engine\n")
+    out = invoke(fixture_copy, "build-pdf")
+    assert "artifacts: 5 rebuilt" in out.stdout, out.stdout

@@ -35,10 +35,12 @@ def _environment() -> list:
 
 
 def _stamps(names: list[str]) -> list:
+    """Metadata of each path; relative ones are taken from the project root (a copy of the
+    project is a different project: its files have other inodes and times)."""
     out = []
     for name in names:
         try:
-            st = os.stat(name)
+            st = os.stat(name if os.path.isabs(name) else os.path.join(paths.ROOT, name))
             out.append([st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
         except OSError:
             out.append(None)
@@ -65,7 +67,8 @@ def _watched(outputs: list[str]) -> list[str]:
                          and not p.name.startswith("."))
     names.update(str(paths.ROOT / rel) for rel in outputs)
     names.update(entry for entry in sys.path if entry and os.path.isdir(entry))
-    return sorted(names)
+    root = str(paths.ROOT)
+    return sorted({os.path.relpath(n, root) if (n + "/").startswith(root + "/") else n for n in names})
 
 
 def record(outputs: list[str], lines: list[str]) -> None:
