@@ -203,7 +203,7 @@ def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, o
     """The Claim a ``@claim`` declaration stands for: ``function(**inputs)`` is its right side;
     ``options`` are the decorator's (lhs, points, against, tol); ``inputs`` holds the data of
     the experiments named by the parameters of ``function`` and of ``points``."""
-    import inspect
+    from hw1.engine.run import call
 
     lhs, points, against = options.get("lhs"), options.get("points"), options.get("against")
     missing = [k for k, v in (("lhs", lhs), ("points", points), ("against", against)) if v is None]
@@ -213,13 +213,9 @@ def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, o
     if not callable(points) or not callable(against):
         raise ValueError(f"@claim of {name}: points= and against= must be functions")
 
-    def call(fn: Callable):
-        wanted = inspect.signature(fn).parameters
-        return fn(**{k: v for k, v in inputs.items() if k in wanted})
-
-    rhs = call(function)
+    rhs = call(function, inputs)
     tol = DEFAULT_TOL if options.get("tol") is None else float(options["tol"])
-    kwargs = dict(points=lambda: call(points), reference=against, tol=tol, where=where)
+    kwargs = dict(points=lambda: call(points, inputs), reference=against, tol=tol, where=where)
     if isinstance(lhs, Entry):
         return ElementClaim(name, lhs.matrix, rhs, row=lhs.row, **kwargs)
     return Claim(name, lhs, rhs, **kwargs)
