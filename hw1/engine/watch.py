@@ -36,23 +36,6 @@ def _relevant(change, path: str) -> bool:
     return not name.startswith(".") and name.endswith(EXTENSIONS)
 
 
-def _warm_matplotlib() -> None:
-    """Draw and save one small figure: builds matplotlib's mathtext parser (half a second)
-    and loads its fonts and PDF backend, which every figure needs."""
-    import io
-
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context({"mathtext.fontset": "cm", "font.family": "serif", "font.serif": ["cmr10"],
-                         "axes.formatter.use_mathtext": True}):
-        fig, ax = plt.subplots(figsize=(1.5, 1.0))
-        ax.semilogy([1, 2], [1, 10])
-        ax.set_xlabel(r"$\hat{\mathbf{w}}\,\|\partial L / \partial c\|^2$")
-        ax.set_title("t")
-        fig.savefig(io.BytesIO(), format="pdf")
-        plt.close(fig)
-
-
 def _warm_figures() -> int:
     """Draw every figure of the document once, from the data the cache holds, and throw the
     drawings away: matplotlib's font and text-layout caches then hold what the document's
@@ -104,7 +87,6 @@ def warm_up() -> list[str]:
         except Exception:   # noqa: BLE001 - a library that cannot load is the build's to report
             continue
     if "matplotlib" in loaded:
-        _warm_matplotlib()
         figures = _warm_figures()
         if figures:
             loaded.append(f"{figures} figure(s) drawn once")
