@@ -47,6 +47,11 @@ def test_the_readme_shows_two_files():
 
 def test_the_worked_example_builds_from_two_files(built_project, tmp_path):
     project = copy_built(built_project, tmp_path / "proj")
+    # the baseline: Problem 6 empty, whatever the author has written there by now
+    (project / "doc" / "problem6.tex").write_text("% Problem 6: empty for this test.\n", encoding="utf-8")
+    (project / "doc" / "problem6.py").unlink(missing_ok=True)
+    out = invoke(project, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
     before_files, before_text = sources(project), pdftext(project)
     for rel, content in example().items():
         (project / rel).write_text(content, encoding="utf-8")
