@@ -171,10 +171,6 @@ def _replace(made: Path, final: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
-def _replace_pdf(made: Path) -> None:
-    _replace(made, paths.PDF)
-
-
 def _write_if_changed(path: Path, text: str) -> None:
     try:
         if path.read_text(encoding="utf-8") == text:
@@ -276,7 +272,7 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         t0 = time.perf_counter()
         fmt_record = dict(manifest.tex.get("format") or {})
         made, summary, passes, note = latex.compile_pdf(epoch, producers, fmt_record)
-        _replace_pdf(made)
+        _replace(made, paths.PDF)
         _replace(made.with_suffix(".synctex.gz"), paths.PDF.with_suffix(".synctex.gz"))
         parts = tex_components(epoch)     # with what this run read
         manifest.tex = {"key": store.key_of(parts), "components": parts, "pdf": deps.sha256_file(paths.PDF),

@@ -119,8 +119,7 @@ def claim_fragment(name: str, where: str, latex: str, space: str, max_rel_err: f
 def note(decl, by_name: dict) -> str:
     """The provenance note of a declaration: which functions made it, in which file."""
     names = [r"\texttt{%s}" % escape(by_name[i].name) for i in decl.inputs]
-    verb = {"figure": "drawn", "value": "typeset", "claim": "checked", "experiment": "computed",
-            "check": "checked"}[decl.kind]
+    verb = {"figure": "drawn", "value": "typeset", "claim": "checked", "experiment": "computed"}[decl.kind]
     made = r"%s by \texttt{%s}" % (verb, escape(decl.name))
     if names:
         made = ("computed by " + " and ".join(names) + ", " + made) if decl.kind != "experiment" \

@@ -76,32 +76,15 @@ def command(fmt: Path | None = None, outdir: Path | None = None) -> list[str]:
             *([f"-fmt={fmt.stem}"] if fmt else []), paths.rel(paths.MAIN_TEX)]
 
 
-def _head() -> str:
-    """The commit git's HEAD names, read from .git without running git ('' if unknown)."""
-    git = paths.ROOT / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head
-        ref = head[5:]
-        try:
-            return (git / ref).read_text().strip()
-        except OSError:
-            packed = (git / "packed-refs").read_text()
-            m = re.search(rf"^([0-9a-f]{{40}}) {re.escape(ref)}$", packed, re.M)
-            return m.group(1) if m else ""
-    except OSError:
-        return ""
-
-
 def source_date_epoch() -> str:
     """SOURCE_DATE_EPOCH from the environment, else the last commit's time, else ''.  The
     commit's time is remembered by its hash, so a no-op build runs no git."""
     if os.environ.get("SOURCE_DATE_EPOCH"):
         return os.environ["SOURCE_DATE_EPOCH"]
     from hw1.engine import deps
+    from hw1.engine.quick import git_head
 
-    head, memo = _head(), paths.CACHE / "epoch.json"
+    head, memo = git_head(), paths.CACHE / "epoch.json"
     if head:
         try:
             known = json.loads(memo.read_text())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 
@@ -21,17 +22,27 @@ from hw1 import paths
 STATE = paths.CACHE / "noop.json"
 
 
-def _environment() -> list:
+def git_head() -> str:
+    """The commit git's HEAD names, read from .git without running git ('' if unknown)."""
     git = paths.ROOT / ".git"
-    head = ""
     try:
-        head = (git / "HEAD").read_text()
-        if head.startswith("ref: "):
-            head += (git / head[5:].strip()).read_text()
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        try:
+            return (git / ref).read_text().strip()
+        except OSError:
+            packed = (git / "packed-refs").read_text()
+            m = re.search(rf"^([0-9a-f]{{40}}) {re.escape(ref)}$", packed, re.M)
+            return m.group(1) if m else ""
     except OSError:
-        pass
+        return ""
+
+
+def _environment() -> list:
     return [sys.version, sys.executable, os.environ.get("SOURCE_DATE_EPOCH", ""),
-            os.environ.get("HW1_FORMAT", ""), head]
+            os.environ.get("HW1_FORMAT", ""), git_head()]
 
 
 def _stamps(names: list[str]) -> list:
