@@ -164,6 +164,33 @@ def test_error_in_generated_fragment_names_its_producer(fixture_copy):
 
 
 @slow
+def test_error_in_a_values_latex_at_its_definition_names_its_producer(fixture_copy):
+    # a # cannot stand in a macro's definition: TeX stops in the index of names, at its line
+    with open(fixture_copy / "doc" / "mini.py", "a", encoding="utf-8") as f:
+        f.write("\n\n@value\ndef hashed():\n    from pylatex import NoEscape\n\n"
+                "    return NoEscape(r'a # b')\n")
+    edit(fixture_copy / "doc" / "part.tex", "The slope", r"\val{mini.hashed} The slope")
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode != 0
+    module = fixture_copy / "doc" / "mini.py"
+    assert "build/generated/verified-names.tex:" in out.stderr, out.stderr
+    assert ("that line is the LaTeX of value mini.hashed "
+            f"(doc/mini.py:{line_of(module, 'def hashed')}): fix the code that makes it") in out.stderr
+
+
+@slow
+def test_a_value_whose_latex_leaves_a_brace_open_is_named_before_tex_runs(fixture_copy):
+    with open(fixture_copy / "doc" / "mini.py", "a", encoding="utf-8") as f:
+        f.write("\n\n@value\ndef opened():\n    from pylatex import NoEscape\n\n"
+                "    return NoEscape(r'\\frac{1}{2')\n")
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode != 0
+    module = fixture_copy / "doc" / "mini.py"
+    assert f"value mini.opened (doc/mini.py:{line_of(module, 'def opened')})" in out.stderr, out.stderr
+    assert "leaves 1 brace(s) open" in out.stderr and "latex: compiling" not in out.stdout
+
+
+@slow
 def test_write18_is_blocked(fixture_copy):
     marker = fixture_copy / "pwned"
     edit(fixture_copy / "doc" / "part.tex", "The slope", r"\immediate\write18{touch pwned}The slope")

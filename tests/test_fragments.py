@@ -63,15 +63,37 @@ def test_marks():
     assert fragments.mark(3.92e-16) == r"\verified{3.9}{-16}"
 
 
-def test_index_names_every_declaration_but_mistakes_and_checks_nothing_else():
+def test_index_names_every_declaration_but_mistakes_and_checks_nothing_else(tmp_path):
     def decl(name, kind, inputs=(), wrong=False):
         return Declaration(name, kind, "doc.m", name.split(".")[1], "doc/m.py", 3, inputs, wrong, "0")
 
+    (tmp_path / "m-v.tex").write_text(fragments.value_fragment("m.v", "doc/m.py:3", "4.2"))
+    claim = fragments.claim_fragment("m.c", "doc/m.py:3", "a &= b", "", 0.0, "x", 2)
+    (tmp_path / "m-c.tex").write_text(claim)
     found = [decl("m.run", "experiment"), decl("m.v", "value", ("m.run",)), decl("m.c", "claim"),
              decl("m.bad", "claim", wrong=True), decl("m.plot_a", "figure", ("m.run",))]
-    index = fragments.index(found)
-    assert r"\input{m-v.tex}" in index and r"\input{m-c.tex}" in index
+    index = fragments.index(found, tmp_path)
+    # the fragments' text itself, not an \input each (one file for TeX to open)
+    assert "\\input" not in index
+    assert r"\hwsetvalue{m.v}{4.2}" in index and r"\hwsetclaim{m.c}{a &= b}{}{\verifiedexact}" in index
+    lines = index.splitlines()
+    assert fragments.declaration_at(index, lines.index(r"\hwsetvalue{m.v}{4.2}") + 1) == "m.v"
+    assert fragments.declaration_at(index, len(lines)) is None      # a figure's provenance note
     assert "m.bad" not in index
     assert r"\hwsetfigure{m.plot_a}{m-plot_a.pdf}" in index
     assert (r"\hwsetmadeby{m.plot_a}{computed by \texttt{m.run}, drawn by \texttt{m.plot\_a}, doc/m.py}"
             in index)
+
+
+def test_a_fragment_argument_must_balance_its_braces():
+    assert fragments.argument(r"\frac{1}{2} \{x\}") == r"\frac{1}{2} \{x\}"
+    assert fragments.argument("a%}\nb") == "a%}\nb"            # a brace in a comment does not count
+    assert fragments.argument(r"x\\{y}") == r"x\\{y}"          # \\ then a group
+    # a last line ending in a comment would hide the closing brace of \hwsetvalue
+    assert fragments.argument("\\toprule%") == "\\toprule%\n"
+    with pytest.raises(ValueError, match="leaves 1 brace"):
+        fragments.argument(r"\frac{1}{2")
+    with pytest.raises(ValueError, match="closes a brace it never opened"):
+        fragments.argument("a}b{")
+    with pytest.raises(ValueError, match="leaves 1 brace"):
+        fragments.value_fragment("m.v", "doc/m.py:3", "{%}")

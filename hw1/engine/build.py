@@ -250,7 +250,7 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
 
         rebuilt = store.update(todo, manifest, report=report)
         echo(f"artifacts: {rebuilt} rebuilt, {len(todo) - rebuilt} reused")
-        _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo))
+        _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo, paths.GENERATED))
 
         epoch = latex.source_date_epoch()
         if not epoch:
