@@ -100,3 +100,19 @@ def built_project(tmp_path_factory) -> Path:
     out = invoke(project, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     return project
+
+
+def session_processes(sid: int) -> list[str]:
+    """Processes still alive (not zombies) in the session ``sid``: those the build started.
+    Read from /proc, so that the test needs no ps."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()   # after "pid (comm) "
+        state, session = fields[0], int(fields[3])
+        if session == sid and state != "Z":
+            found.append(f"{stat.parent.name} {text[text.index('(') + 1:text.rindex(')')]}")
+    return found

@@ -15,25 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EPOCH, edit, invoke, line_of
+from conftest import EPOCH, edit, invoke, line_of, session_processes
 
 pytestmark = pytest.mark.slow
-
-
-def _session_processes(sid: int) -> list[str]:
-    """Processes still alive (not zombies) in the session ``sid``: those the build started.
-    Read from /proc, so that the test needs no ps."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()   # after "pid (comm) "
-        state, session = fields[0], int(fields[3])
-        if session == sid and state != "Z":
-            found.append(f"{stat.parent.name} {text[text.index('(') + 1:text.rindex(')')]}")
-    return found
 
 
 def test_a_killed_build_leaves_no_process_and_the_next_build_succeeds(fixture_copy):
@@ -46,14 +30,14 @@ def test_a_killed_build_leaves_no_process_and_the_next_build_succeeds(fixture_co
         if "building mini.samples" in line:
             break
     time.sleep(1.0)                                  # the workers are computing
-    assert len(_session_processes(proc.pid)) >= 2    # the build and its worker(s)
+    assert len(session_processes(proc.pid)) >= 2    # the build and its worker(s)
     proc.kill()                                      # kill -9 of the build's main process
     proc.wait()
     proc.stdout.close()
     deadline = time.monotonic() + 2.0
-    while _session_processes(proc.pid) and time.monotonic() < deadline:
+    while session_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _session_processes(proc.pid) == []
+    assert session_processes(proc.pid) == []
     edit(fixture_copy / "doc" / "mini.py", "    time.sleep(30)\n", "")
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import threading
 import time
 
 import pytest
-from conftest import EPOCH, edit, invoke, make_fixture
+from conftest import EPOCH, edit, invoke, make_fixture, session_processes
 
 pytestmark = pytest.mark.slow
 
@@ -68,13 +69,16 @@ def test_watch_rebuilds_what_changed_and_matches_a_cold_build(built_fixture, tmp
         first = watcher.next_rebuild()
         assert "start: 0 rebuilt, no TeX pass; build/main.pdf unchanged in" in first[0], first
 
+        wait_for_spare(watcher.proc.pid)
         edit(project / "doc" / "part.tex", "The slope", "Now the slope")
         prose = watcher.next_rebuild()
-        assert "doc/part.tex: 0 rebuilt, 1 TeX pass; build/main.pdf updated in" in prose[0], prose
+        assert ("doc/part.tex: 0 rebuilt, 1 TeX pass (the first started ahead); build/main.pdf updated in"
+                in prose[0]), prose
 
         edit(project / "doc" / "mini.py", "ax.plot(samples", "ax.semilogy(samples")
         figure = watcher.next_rebuild()
-        assert "doc/mini.py: 1 rebuilt, 1 TeX pass; build/main.pdf updated in" in figure[0], figure
+        assert "doc/mini.py: 1 rebuilt, 1 TeX pass (the first started ahead); build/main.pdf updated in" \
+            in figure[0], figure
 
         edit(project / "doc" / "part.tex", "Now the slope", "Now the slope \\undefinedmacro")
         failed = watcher.next_rebuild()
@@ -84,15 +88,54 @@ def test_watch_rebuilds_what_changed_and_matches_a_cold_build(built_fixture, tmp
         edit(project / "doc" / "part.tex", " \\undefinedmacro", "")
         healed = watcher.next_rebuild()
         assert "doc/part.tex:" in healed[0] and "build failed" not in healed[0], healed
+
+        # an edit to hw1 itself: the rebuild imports the new code (the mark of an exact claim)
+        edit(project / "hw1" / "engine" / "fragments.py", 'return r"\\verifiedexact"',
+             'return r"\\verifiedexact{} (exactly)"')
+        library = watcher.next_rebuild()
+        assert re.search(r"hw1/engine/fragments.py: [1-9]\d* rebuilt, 1 TeX pass; ", library[0]), library
     finally:
         stopped = watcher.stop()
     assert "watch: stopped" in stopped
+    deadline = time.monotonic() + 2.0                 # its children and pdflatex end with it
+    while session_processes(watcher.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(watcher.proc.pid) == []
 
     # the same tree, built cold: the same bytes
     cold = make_fixture(tmp_path / "cold")
     edit(cold / "doc" / "part.tex", "The slope", "Now the slope")
     edit(cold / "doc" / "mini.py", "ax.plot(samples", "ax.semilogy(samples")
+    edit(cold / "hw1" / "engine" / "fragments.py", 'return r"\\verifiedexact"',
+         'return r"\\verifiedexact{} (exactly)"')
     out = invoke(cold, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     assert (cold / "build" / "main.pdf").read_bytes() == (project / "build" / "main.pdf").read_bytes()
     assert (project / "build" / "main.synctex.gz").is_file()
+    assert "(exactly)" in subprocess.run(["pdftotext", str(cold / "build" / "main.pdf"), "-"],
+                                         capture_output=True, text=True, check=True).stdout
+
+
+def wait_for_spare(sid: int) -> None:
+    """Wait until the watcher's next child has started its pdflatex pass ahead of time."""
+    deadline = time.monotonic() + 30
+    while not any(" pdflatex" in p for p in session_processes(sid)):
+        assert time.monotonic() < deadline, session_processes(sid)
+        time.sleep(0.05)
+
+
+def test_a_killed_watcher_leaves_no_process(built_fixture, tmp_path):
+    from conftest import copy_built
+
+    watcher = Watcher(copy_built(built_fixture, tmp_path / "watched"))
+    try:
+        watcher.next_rebuild()
+        wait_for_spare(watcher.proc.pid)
+    finally:
+        watcher.proc.kill()                            # kill -9: no handler runs
+        watcher.proc.wait()
+        watcher.proc.stdout.close()
+    deadline = time.monotonic() + 2.0
+    while session_processes(watcher.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(watcher.proc.pid) == []

@@ -1,10 +1,18 @@
 """``invoke watch``: rebuild on every save, from a warm process.
 
 The watcher imports the heavy libraries the document's modules use (numpy, sympy, torch,
-matplotlib...) once, then forks a child for every rebuild.  The child forgets every module of
-the project (hw1's and the document's), so an edited module is imported anew, and runs the very
-build ``invoke build-pdf`` runs: the PDF it makes is byte-identical to a cold build's.  What
-stays warm are the libraries and their caches (matplotlib's fonts, sympy's printers).
+matplotlib...) once, then forks a child for every rebuild, which runs the very build
+``invoke build-pdf`` runs: the PDF it makes is byte-identical to a cold build's.  The child
+forgets the document's modules, so they are imported anew.  hw1's own modules are kept as the
+watcher imported them, fresh, after its warm-up (no build ever runs in the watcher itself),
+unless one of their files changed since: then the child forgets them too, and the watcher
+imports the new ones once that rebuild is done.  What stays warm are the libraries and their
+caches (matplotlib's fonts, sympy's printers) and hw1's unchanged modules.
+
+Each rebuild's child is forked ahead of time, as soon as the previous rebuild ends.  It starts
+its first pdflatex pass at once (``latex.Spare``): that pass loads the precompiled preamble, then
+waits for the child's word before reading anything of the document.  A saved edit then costs
+the build and the rest of the pass, not the start of Python's or TeX's processes.
 
 One line per rebuild says what changed, what was recomputed and how long it took; an error
 prints its message and the watcher keeps watching.
@@ -18,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from hw1 import paths
 
@@ -90,58 +99,158 @@ def warm_up() -> list[str]:
         figures = _warm_figures()
         if figures:
             loaded.append(f"{figures} figure(s) drawn once")
+    # hw1's modules as the warm-up left them may hold what the document's modules put there
+    # (names registered by hw1.symbolic, say): imported again, fresh, for the children
+    load_library([name for name in sys.modules if name.partition(".")[0] == "hw1"])
     return loaded
 
 
-def _forget_project_modules() -> None:
-    """Drop hw1's and the document's modules, so that the child imports them anew."""
-    tops = {"hw1", paths.DOC.relative_to(paths.ROOT).parts[0]}
+def _forget_project_modules(*, library: bool = True) -> None:
+    """Drop the document's modules, and hw1's unless ``library`` is false, so that they are
+    imported anew."""
+    tops = {paths.DOC.relative_to(paths.ROOT).parts[0], *(["hw1"] if library else [])}
     for name in list(sys.modules):
         if name.partition(".")[0] in tops:
             del sys.modules[name]
 
 
-def _child(write_fd: int) -> int:
-    """In the forked child: run the build, send its outcome to the parent as JSON."""
+# hw1's modules as the watcher holds them: module name -> hash of its file when imported
+_LOADED: dict[str, str] = {}
+BUILD_MODULES = ("hw1.engine.build", "hw1.engine.quick", "hw1.engine.run", "hw1.engine.texformat")
+
+
+def _file_hash(name: str) -> str:
+    import hashlib
+
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    try:
+        return hashlib.sha256(Path(file).read_bytes()).hexdigest() if file else ""
+    except OSError:
+        return "missing"
+
+
+def load_library(names: Iterable[str] = ()) -> None:
+    """Import hw1's build modules, and ``names`` (hw1 modules the document's use), afresh:
+    what every rebuild's child starts from.  A module that fails to import is left to the
+    build to report."""
+    names = [*BUILD_MODULES, *names]       # before forgetting: ``names`` may be read from them
     _forget_project_modules()
+    _LOADED.clear()
+    for name in names:
+        try:
+            __import__(name)
+        except Exception:   # noqa: BLE001 - the build reports it, with its file and line
+            continue
+    for name in list(sys.modules):
+        if name.partition(".")[0] == "hw1":
+            _LOADED[name] = _file_hash(name)
+
+
+def library_changed() -> bool:
+    """Whether a file of hw1's loaded modules changed since the watcher imported it."""
+    return any(_file_hash(name) != known for name, known in _LOADED.items())
+
+
+def _spare():
+    """pdflatex started ahead of the next pass (``latex.Spare``), if that pass can use the
+    precompiled preamble; else None.  Reads state files only: nothing the build caches."""
+    try:
+        from hw1.engine import latex, texformat
+        from hw1.engine.store import Manifest
+
+        fmt = texformat.fmt_path()
+        if (os.environ.get("HW1_FORMAT", "1") == "0" or not fmt.is_file()
+                or not (Manifest().tex.get("format") or {}).get("trusted")):
+            return None
+        return latex.Spare(latex.environment(latex.source_date_epoch()), fmt)
+    except Exception:   # noqa: BLE001 - without it, the pass simply starts from scratch
+        return None
+
+
+class _Child(NamedTuple):
+    pid: int
+    orders: int      # the watcher writes the rebuild's orders here, and closes it
+    outcome: int     # the child writes its outcome here
+
+
+def _fork_child() -> _Child:
+    """The next rebuild's process, forked ahead of time: it starts its pdflatex pass (which
+    loads the preamble), then waits for its orders."""
+    orders_r, orders_w = os.pipe()
+    outcome_r, outcome_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:   # the child
+        os.close(orders_w)
+        os.close(outcome_r)
+        code = 1
+        try:
+            code = _child(orders_r, outcome_w, parent)
+        finally:
+            os._exit(code)
+    os.close(orders_r)
+    os.close(outcome_w)
+    return _Child(pid, orders_w, outcome_r)
+
+
+def _child(orders_fd: int, outcome_fd: int, parent: int) -> int:
+    """In the forked child: wait for the orders, run the build, send its outcome as JSON."""
+    from hw1.engine.store import die_with_parent
+
+    die_with_parent(parent)
+    spare = _spare()
+    with os.fdopen(orders_fd, "rb") as pipe:
+        orders = pipe.read()
+    if not orders:                     # the watcher stops
+        if spare is not None:
+            spare.stop()
+        return 0
+    library = json.loads(orders)["library_changed"]
+    if spare is not None and library:
+        spare.stop()
+        spare = None
+    _forget_project_modules(library=library)
     lines: list[str] = []
     outcome: dict = {"ok": False, "lines": lines}
     try:
+        from hw1.engine import latex
         from hw1.engine.build import build_pdf
-        from hw1.engine.latex import LatexError
         from hw1.engine.store import BuildError
 
+        latex.SPARE = spare
         try:
             result = build_pdf(echo=lines.append)
             outcome.update(ok=True, rebuilt=result.rebuilt, compiled=result.compiled, passes=result.passes,
+                           ahead=spare is not None and spare.used,
                            warnings=[line for line in lines if line.startswith("warning:")])
-        except (BuildError, LatexError) as exc:
+        except (BuildError, latex.LatexError) as exc:
             outcome["error"] = str(exc)
+        finally:
+            if latex.SPARE is not None:      # not needed: no TeX pass, or another one
+                latex.SPARE.stop()
     except BaseException as exc:   # noqa: BLE001 - the watcher must survive anything a build does
         outcome["error"] = f"{type(exc).__name__}: {exc}"
-    with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
+    with os.fdopen(outcome_fd, "w", encoding="utf-8") as pipe:
         json.dump(outcome, pipe)
     return 0 if outcome["ok"] else 1
+
+
+_NEXT: list[_Child] = []     # the child forked for the next rebuild
 
 
 def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict:
     """One rebuild in a forked child; prints one line (and an error's message); the outcome."""
     start = time.perf_counter()
-    read_fd, write_fd = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:   # the child
-        os.close(read_fd)
-        code = 1
-        try:
-            code = _child(write_fd)
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    with os.fdopen(read_fd, encoding="utf-8") as pipe:
+    library = library_changed() if _LOADED else True
+    child = _NEXT.pop() if _NEXT else _fork_child()
+    os.write(child.orders, json.dumps({"library_changed": library}).encode())
+    os.close(child.orders)
+    with os.fdopen(child.outcome, encoding="utf-8") as pipe:
         text = pipe.read()
-    os.waitpid(pid, 0)
+    os.waitpid(child.pid, 0)
     try:
         outcome = json.loads(text)
     except ValueError:
@@ -151,6 +260,7 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
     stamp = time.strftime("%H:%M:%S")
     if outcome["ok"]:
         tex = (f"{outcome['passes']} TeX pass{'es' if outcome['passes'] != 1 else ''}"
+               + (" (the first started ahead)" if outcome.get("ahead") else "")
                if outcome["compiled"] else "no TeX pass")
         verdict = f"{paths.rel(paths.PDF)} {'updated' if outcome['compiled'] else 'unchanged'}"
         echo(f"[{stamp}] {what}: {outcome['rebuilt']} rebuilt, {tex}; {verdict} in {seconds:.2f} s")
@@ -160,7 +270,18 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
         echo(f"[{stamp}] {what}: build failed in {seconds:.2f} s (the previous PDF is unchanged)")
         for line in outcome.get("error", "").splitlines():
             echo(f"  {line}")
+    if library and _LOADED:     # the next child starts from hw1's modules as they are now
+        load_library(list(_LOADED))
+    _NEXT.append(_fork_child())
     return outcome
+
+
+def _stop_next() -> None:
+    while _NEXT:
+        child = _NEXT.pop()
+        os.close(child.orders)          # no orders: it stops its pdflatex and ends
+        os.close(child.outcome)
+        os.waitpid(child.pid, 0)
 
 
 def watch(echo: Callable[[str], None] = print, *, stop=None) -> None:
@@ -171,8 +292,11 @@ def watch(echo: Callable[[str], None] = print, *, stop=None) -> None:
     loaded = warm_up()
     echo(f"watch: {', '.join(loaded) or 'no library'} loaded in {time.perf_counter() - t0:.1f} s; "
          f"watching {paths.rel(paths.DOC)}/ and {paths.rel(paths.PACKAGE)}/ (Ctrl-C to stop)")
-    rebuild([], echo)
-    for changes in watch_files(paths.DOC, paths.PACKAGE, watch_filter=_relevant, debounce=400, step=15,
-                               stop_event=stop):
-        changed = sorted({paths.rel(Path(p)) for _, p in changes})
-        rebuild(changed, echo)
+    try:
+        rebuild([], echo)
+        for changes in watch_files(paths.DOC, paths.PACKAGE, watch_filter=_relevant, debounce=400, step=15,
+                                   stop_event=stop):
+            changed = sorted({paths.rel(Path(p)) for _, p in changes})
+            rebuild(changed, echo)
+    finally:
+        _stop_next()
