@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -174,26 +175,34 @@ class _Child(NamedTuple):
     outcome: int     # the child writes its outcome here
 
 
-def _fork_child() -> _Child:
-    """The next rebuild's process, forked ahead of time: it starts its pdflatex pass (which
-    loads the preamble), then waits for its orders."""
+def _fork_child() -> None:
+    """Fork the next rebuild's process, ahead of time, into ``_NEXT``: it starts its pdflatex
+    pass (which loads the preamble), then waits for its orders.  Ctrl-C is held back while it
+    forks: it then reaches the watcher only once the child is known (Python drops an exception
+    raised in its fork handlers), and never the child, which is stopped by the watcher."""
     orders_r, orders_w = os.pipe()
     outcome_r, outcome_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:   # the child
-        os.close(orders_w)
-        os.close(outcome_r)
-        code = 1
-        try:
-            code = _child(orders_r, outcome_w, parent)
-        finally:
-            os._exit(code)
-    os.close(orders_r)
-    os.close(outcome_w)
-    return _Child(pid, orders_w, outcome_r)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+        if pid == 0:   # the child
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                os.close(orders_w)
+                os.close(outcome_r)
+                code = _child(orders_r, outcome_w, parent)
+            finally:
+                os._exit(code)
+        os.close(orders_r)
+        os.close(outcome_w)
+        _NEXT.append(_Child(pid, orders_w, outcome_r))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _child(orders_fd: int, outcome_fd: int, parent: int) -> int:
@@ -208,6 +217,7 @@ def _child(orders_fd: int, outcome_fd: int, parent: int) -> int:
         if spare is not None:
             spare.stop()
         return 0
+    signal.signal(signal.SIGINT, signal.default_int_handler)    # Ctrl-C now stops the build
     library = json.loads(orders)["library_changed"]
     if spare is not None and library:
         spare.stop()
@@ -245,7 +255,9 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
     """One rebuild in a forked child; prints one line (and an error's message); the outcome."""
     start = time.perf_counter()
     library = library_changed() if _LOADED else True
-    child = _NEXT.pop() if _NEXT else _fork_child()
+    if not _NEXT:
+        _fork_child()
+    child = _NEXT.pop()
     os.write(child.orders, json.dumps({"library_changed": library}).encode())
     os.close(child.orders)
     with os.fdopen(child.outcome, encoding="utf-8") as pipe:
@@ -272,7 +284,7 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
             echo(f"  {line}")
     if library and _LOADED:     # the next child starts from hw1's modules as they are now
         load_library(list(_LOADED))
-    _NEXT.append(_fork_child())
+    _fork_child()
     return outcome
 
 
