@@ -125,3 +125,18 @@ def test_an_entry_edited_to_wrong_but_well_formed_dependencies_is_parsed_again(f
     _clear_caches()
     assert sorted(deps.closure("hw1.a")) == ["hw1/__init__.py", "hw1/a.py", "hw1/b.py"]
     assert deps.libraries("hw1.a") == {"numpy": metadata.version("numpy")}
+
+
+def test_imports_are_found_in_every_kind_of_nested_statement():
+    tree = ast.parse("import a\n"
+                     "def f():\n"
+                     "    try:\n        import b\n    except ImportError:\n        import c\n"
+                     "    else:\n        import d\n    finally:\n        import e\n"
+                     "    match x:\n        case 1:\n            import g\n"
+                     "    class K:\n        import h\n"
+                     "    while y:\n        import i\n    else:\n        import j\n"
+                     "    with q:\n        from k import m\n"
+                     "    return [n for n in range(3)]\n")
+    found = [a.name for n in deps._statements(tree) if isinstance(n, ast.Import) for a in n.names]
+    found += [n.module for n in deps._statements(tree) if isinstance(n, ast.ImportFrom)]
+    assert sorted(found) == ["a", "b", "c", "d", "e", "g", "h", "i", "j", "k"]

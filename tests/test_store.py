@@ -98,3 +98,20 @@ def test_valid_manifest_entries_survive_invalid_neighbours(tmp_path):
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps({"format": store.FORMAT, "artifacts": {"a": good, "b": {"key": 3}}}))
     assert Manifest(path).artifacts == {"a": good}
+
+
+def test_batched_saves_are_held_back_briefly_and_flushed(tmp_path):
+    path = tmp_path / "manifest.json"
+    manifest = Manifest(path)
+    manifest.tex = {"n": 1}
+    manifest.save(batched=True)                       # the first is written at once
+    assert json.loads(path.read_text())["tex"] == {"n": 1}
+    manifest.tex = {"n": 2}
+    manifest.save(batched=True)                       # within SAVE_EVERY: held back
+    assert json.loads(path.read_text())["tex"] == {"n": 1}
+    manifest.flush()
+    assert json.loads(path.read_text())["tex"] == {"n": 2}
+    manifest.flush()                                  # nothing pending: nothing written
+    path.unlink()
+    manifest.flush()
+    assert not path.exists()

@@ -137,6 +137,18 @@ def module_path(name: str) -> Path | None:
     return None
 
 
+def _statements(tree):
+    """Every statement in ``tree``, however nested (imports are statements: expressions, the
+    bulk of a tree, need not be visited)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, None) or ():   # lists of statements
+                todo.append(child)
+                yield child
+
+
 def _imports(tree, module: str, is_package: bool) -> tuple[set[str], set[str]]:
     """(the project's modules, top-level third-party names) imported anywhere in ``tree``."""
     import ast
@@ -154,7 +166,7 @@ def _imports(tree, module: str, is_package: bool) -> tuple[set[str], set[str]]:
             theirs.add(top)
 
     package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name)

@@ -124,6 +124,7 @@ def scan_source(source: bytes, file: str) -> dict:
     names = _decorator_names(tree)
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     aliases = _module_aliases(tree)
+    summaries: dict[str, _Summary] = {}
     found, shared = [], []
     for node in tree.body:
         kinds = []
@@ -152,16 +153,17 @@ def scan_source(source: bytes, file: str) -> dict:
             except ValueError:
                 raise DiscoveryError(f"{file}:{node.lineno}: wrong= of claim {node.name} must be "
                                      "True or False written out, so the build can read it") from None
-        local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        used = sorted(loaded - local - set(params) - {node.name})
+        if node.name not in summaries:
+            summaries[node.name] = _summary(node)
+        own = summaries[node.name]
+        used = sorted(own.loaded - own.stored - set(params) - {node.name})
         start = [node] + ([functions[keywords["points"].id]] if kind == "claim" and isinstance(
             keywords.get("points"), ast.Name) and keywords["points"].id in functions else [])
         found.append({"function": node.name, "kind": kind, "line": node.lineno, "params": params,
                       "points_params": extra,
                       "set_by_decorator": sorted(keywords) if kind == "experiment" else [],
                       "wrong": wrong, "own": _digest(node), "used": used,
-                      "imports": _runtime_imports(start, functions, aliases)})
+                      "imports": _runtime_imports(start, functions, aliases, summaries)})
     shared_used = sorted({n.id for s in shared for n in ast.walk(s) if isinstance(n, ast.Name)})
     return {"declarations": found, "shared": _digest(shared), "shared_used": shared_used}
 
@@ -180,28 +182,45 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
     return out
 
 
-def _runtime_imports(start: list, functions: dict, aliases: dict[str, str]) -> list[str]:
+class _Summary(NamedTuple):
+    """What one function's text binds, reads and imports (one walk of its tree)."""
+    stored: frozenset[str]
+    loaded: frozenset[str]
+    imports: frozenset[str]
+
+
+def _summary(fn: ast.AST) -> _Summary:
+    stored, loaded, imports = set(), set(), set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name):
+            (stored if isinstance(n.ctx, ast.Store) else loaded).add(n.id)
+        elif isinstance(n, ast.Import):
+            imports |= {a.name for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+            imports |= {f"{n.module}.{a.name}" for a in n.names}
+    return _Summary(frozenset(stored), frozenset(loaded), frozenset(imports))
+
+
+def _runtime_imports(start: list, functions: dict, aliases: dict[str, str], summaries: dict) -> list[str]:
     """What running these functions imports, as far as the module's text shows: the imports in
     their bodies and in the bodies of the module's functions they call, and the module-level
-    imports they use by name.  (Which worker computes a declaration follows from it.)"""
+    imports they use by name.  (Which worker computes a declaration follows from it.)
+    ``summaries`` holds each function's ``_summary``, made once per module."""
     seen, todo, found = set(), list(start), set()
     while todo:
         fn = todo.pop()
         if fn.name in seen:
             continue
         seen.add(fn.name)
-        own = set(_params(fn)) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                                  and isinstance(n.ctx, ast.Store)}
-        for n in ast.walk(fn):
-            if isinstance(n, ast.Import):
-                found |= {a.name for a in n.names}
-            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
-                found |= {f"{n.module}.{a.name}" for a in n.names}
-            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own:
-                if n.id in functions:
-                    todo.append(functions[n.id])
-                elif n.id in aliases:
-                    found.add(aliases[n.id])
+        if fn.name not in summaries:
+            summaries[fn.name] = _summary(fn)
+        s = summaries[fn.name]
+        found |= s.imports
+        for name in s.loaded - s.stored - set(_params(fn)):
+            if name in functions:
+                todo.append(functions[name])
+            elif name in aliases:
+                found.add(aliases[name])
     return sorted(found)
 
 

@@ -96,6 +96,7 @@ class Manifest:
 
     def __init__(self, path: Path = MANIFEST):
         self.path = path
+        self._saved, self._pending = -1e9, False
         try:
             loaded = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):   # missing or corrupted: trust nothing, rebuild
@@ -109,11 +110,25 @@ class Manifest:
         self.tables: dict = {k: v for k, v in tables.items() if isinstance(v, dict)} \
             if isinstance(tables, dict) else {}
 
-    def save(self) -> None:
+    SAVE_EVERY = 0.25     # seconds: while artifacts are being recorded, at most this often
+
+    def save(self, *, batched: bool = False) -> None:
+        """Write the record.  ``batched``: unless it was written less than SAVE_EVERY ago (then
+        ``flush`` writes it); a build killed meanwhile only computes those artifacts again."""
+        now = time.monotonic()
+        if batched and now - self._saved < self.SAVE_EVERY:
+            self._pending = True
+            return
+        self._saved, self._pending = now, False
         used = {h for e in self.artifacts.values() for h in e["components"].values() if isinstance(h, str)}
         tables = {h: t for h, t in self.tables.items() if h in used}
         deps.write_state(self.path, {"format": FORMAT, "artifacts": self.artifacts, "tex": self.tex,
                                      "tables": tables})
+
+    def flush(self) -> None:
+        """Write what a batched ``save`` held back, if anything."""
+        if self._pending:
+            self.save()
 
 
 def _valid_entry(entry) -> bool:
@@ -292,7 +307,7 @@ def _produce_in_worker(decl: Declaration) -> dict:
 def record(manifest: Manifest, decl: Declaration, parts: dict, entry: dict) -> None:
     """Vouch for an artifact's outputs: only now will a later build trust them."""
     manifest.artifacts[decl.name] = {"key": key_of(parts), "components": parts, **entry}
-    manifest.save()
+    manifest.save(batched=True)
 
 
 def forget_removed(manifest: Manifest, found: list[Declaration]) -> list[str]:
@@ -443,6 +458,7 @@ def update(todo: list[Declaration], manifest: Manifest, *,
     finally:
         for executor in executors.values():
             executor.shutdown(wait=True, cancel_futures=True)
+        manifest.flush()
         deps.save_imports_cache()
     if failure is not None:
         raise failure
