@@ -269,7 +269,7 @@ class Spare:
     r"""A pdflatex pass started ahead of time, for ``invoke watch``: it loads the precompiled
     preamble, then waits, before it reads a single file of the document, until it is told to go
     (a line written to a named pipe, which it reads with \read).  Told to go, it runs exactly
-    the pass ``command`` describes, in a folder of its own (build/tex/spare/) that holds a copy of
+    the pass ``command`` describes, in a folder of its own (build/tex/spare-<pid>/) that holds a copy of
     the auxiliary files; what it writes is then moved to the build's output folder.  It is used
     only for a pass with the very command, environment and format it was started with;
     otherwise it is stopped and the pass runs as usual."""
@@ -277,7 +277,11 @@ class Spare:
     def __init__(self, env: dict[str, str], fmt: Path):
         from hw1.engine.store import die_with_parent
 
-        self.dir = paths.TEX_OUT / "spare"
+        for old in paths.TEX_OUT.glob("spare-*"):     # left by a watcher that was killed
+            pid = old.name.partition("-")[2]
+            if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(old, ignore_errors=True)
+        self.dir = paths.TEX_OUT / f"spare-{os.getpid()}"      # its own, by the process starting it
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         self.fifo = self.dir / "go"
