@@ -391,3 +391,38 @@ def test_the_quick_no_op_still_sees_every_change(fixture_copy):
         f.write("\n# an edit to the engine\n")
     out = invoke(fixture_copy, "build-pdf")
     assert "artifacts: 5 rebuilt" in out.stdout, out.stdout
+
+
+SPARE_SCRIPT = r"""
+import json, sys, time
+from hw1 import paths
+from hw1.engine import latex, texformat
+
+env = latex.environment("1700000000")
+fmt = texformat.fmt_path()
+out = {}
+spare = latex.Spare(env, fmt)
+latex.SPARE = spare
+time.sleep(0.5)
+made = latex._pass(env, fmt, paths.TEX_OUT)
+out["ahead"] = [made.returncode, spare.used, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
+plain = latex._pass(env, fmt, paths.TEX_OUT)
+out["plain"] = [plain.returncode, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
+other = latex.Spare(env, fmt)                    # started for one pass, asked for another
+latex.SPARE = other
+latex._pass({**env, "SOURCE_DATE_EPOCH": "1700000001"}, fmt, paths.TEX_OUT)
+out["other"] = [other.used, other.proc.poll() is not None, other.dir.exists(), latex.SPARE is None]
+print(json.dumps(out))
+"""
+
+
+@slow
+def test_a_pass_started_ahead_makes_the_same_pdf_and_is_used_only_for_its_own_pass(fixture_copy):
+    out = subprocess.run([sys.executable, "-c", SPARE_SCRIPT], cwd=fixture_copy, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
+    assert result["ahead"][2] == result["plain"][1]            # byte for byte
+    assert result["other"] == [False, True, False, True]       # stopped, its folder gone
+    assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
