@@ -150,11 +150,16 @@ def test_an_environment_left_open_in_an_input_file_is_named_there(fixture_copy):
                     "\\begin{figure} is never closed in this file", out.stderr
 
 
+def add_latex_value(project, name: str, latex: str) -> None:
+    """Declare in the fixture's module a value ``name`` that returns ``latex`` as is."""
+    with open(project / "doc" / "mini.py", "a", encoding="utf-8") as f:
+        f.write(f"\n\n@value\ndef {name}():\n    from pylatex import NoEscape\n\n"
+                f"    return NoEscape({latex!r})\n")
+
+
 @slow
 def test_error_in_generated_fragment_names_its_producer(fixture_copy):
-    with open(fixture_copy / "doc" / "mini.py", "a", encoding="utf-8") as f:
-        f.write("\n\n@value\ndef broken():\n    from pylatex import NoEscape\n\n"
-                "    return NoEscape(r'\\brokenmacro')\n")
+    add_latex_value(fixture_copy, "broken", r"\brokenmacro")
     edit(fixture_copy / "doc" / "part.tex", "The slope", r"\val{mini.broken} The slope")
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode != 0
@@ -166,9 +171,7 @@ def test_error_in_generated_fragment_names_its_producer(fixture_copy):
 @slow
 def test_error_in_a_values_latex_at_its_definition_names_its_producer(fixture_copy):
     # a # cannot stand in a macro's definition: TeX stops in the index of names, at its line
-    with open(fixture_copy / "doc" / "mini.py", "a", encoding="utf-8") as f:
-        f.write("\n\n@value\ndef hashed():\n    from pylatex import NoEscape\n\n"
-                "    return NoEscape(r'a # b')\n")
+    add_latex_value(fixture_copy, "hashed", "a # b")
     edit(fixture_copy / "doc" / "part.tex", "The slope", r"\val{mini.hashed} The slope")
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode != 0
@@ -180,9 +183,7 @@ def test_error_in_a_values_latex_at_its_definition_names_its_producer(fixture_co
 
 @slow
 def test_a_value_whose_latex_leaves_a_brace_open_is_named_before_tex_runs(fixture_copy):
-    with open(fixture_copy / "doc" / "mini.py", "a", encoding="utf-8") as f:
-        f.write("\n\n@value\ndef opened():\n    from pylatex import NoEscape\n\n"
-                "    return NoEscape(r'\\frac{1}{2')\n")
+    add_latex_value(fixture_copy, "opened", r"\frac{1}{2")
     out = invoke(fixture_copy, "build-pdf")
     assert out.returncode != 0
     module = fixture_copy / "doc" / "mini.py"
