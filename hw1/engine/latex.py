@@ -246,6 +246,18 @@ def _aux_state(outdir: Path) -> dict[str, bytes]:
     return out
 
 
+def _restore_aux(state: dict[str, bytes]) -> None:
+    """Put the auxiliary files back as they were before a pass that failed: a pass stopped by
+    an error leaves them half-written, and the build after the fix would need a second pass to
+    settle them again (the fixed edit then costs one pass, like any other)."""
+    for ext in AUX:
+        path = paths.TEX_OUT / f"{paths.JOB}{ext}"
+        if ext in state:
+            path.write_bytes(state[ext])
+        else:
+            path.unlink(missing_ok=True)
+
+
 def _pass_env(env: dict[str, str], fmt: Path | None) -> dict[str, str]:
     if fmt is not None:   # found by name on TEXFORMATS (a path in -fmt misplaces the -recorder file)
         env = {**env, "TEXFORMATS": os.pathsep.join([paths.rel(fmt.parent), ""])}
@@ -372,6 +384,7 @@ def _passes(env: dict[str, str], fmt: Path | None,
         before = _aux_state(paths.TEX_OUT)
         out = _pass(env, fmt, paths.TEX_OUT)
         if out.returncode != 0:
+            _restore_aux(before)
             return out, n
         log = log_path().read_text(encoding="latin-1") if log_path().is_file() else ""
         if _aux_state(paths.TEX_OUT) == before and "Rerun to get" not in log:
