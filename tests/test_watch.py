@@ -140,3 +140,24 @@ def test_a_killed_watcher_leaves_no_process(built_fixture, tmp_path):
     while session_processes(watcher.proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert session_processes(watcher.proc.pid) == []
+
+
+
+def test_a_rebuild_goes_on_when_the_child_forked_ahead_was_killed(built_fixture, tmp_path):
+    from conftest import copy_built
+
+    project = copy_built(built_fixture, tmp_path / "watched")
+    watcher = Watcher(project)
+    try:
+        watcher.next_rebuild()
+        wait_for_spare(watcher.proc.pid)
+        waiting = [int(line.split()[0]) for line in session_processes(watcher.proc.pid)
+                   if int(line.split()[0]) != watcher.proc.pid and "python" in line]
+        assert len(waiting) == 1, session_processes(watcher.proc.pid)
+        os.kill(waiting[0], signal.SIGKILL)
+        time.sleep(0.5)
+        edit(project / "doc" / "part.tex", "The slope", "Now the slope")
+        rebuilt = watcher.next_rebuild()
+        assert "doc/part.tex: 0 rebuilt, 1 TeX pass" in rebuilt[0], rebuilt
+    finally:
+        watcher.stop()

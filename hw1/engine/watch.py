@@ -255,10 +255,18 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
     """One rebuild in a forked child; prints one line (and an error's message); the outcome."""
     start = time.perf_counter()
     library = library_changed() if _LOADED else True
-    if not _NEXT:
-        _fork_child()
-    child = _NEXT.pop()
-    os.write(child.orders, json.dumps({"library_changed": library}).encode())
+    orders = json.dumps({"library_changed": library}).encode()
+    for _ in range(2):    # the child forked ahead may have died meanwhile (killed): fork another
+        if not _NEXT:
+            _fork_child()
+        child = _NEXT.pop()
+        try:
+            os.write(child.orders, orders)
+            break
+        except BrokenPipeError:
+            os.close(child.orders)
+            os.close(child.outcome)
+            os.waitpid(child.pid, 0)
     os.close(child.orders)
     with os.fdopen(child.outcome, encoding="utf-8") as pipe:
         text = pipe.read()
