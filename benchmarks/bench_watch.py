@@ -144,7 +144,12 @@ def main() -> None:
                 wait_for(q, "updated")
         finally:
             os.killpg(watch.pid, signal.SIGINT)
-            watch.wait(timeout=30)
+            try:
+                watch.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print("warning: invoke watch did not stop within 30 s of Ctrl-C; killed")
+                os.killpg(watch.pid, signal.SIGKILL)
+                watch.wait()
             watch.stdout.close()
         report("1. invoke watch, prose edit -> new PDF", prose, 0.45)
         report("2. invoke watch, figure edit -> new PDF", figure, 0.9)
