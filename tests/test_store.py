@@ -9,7 +9,7 @@ import json
 import pytest
 
 from hw1 import paths
-from hw1.engine import store
+from hw1.engine import run, store
 from hw1.engine.discover import Declaration
 from hw1.engine.store import BuildError, Manifest
 
@@ -21,7 +21,7 @@ def fake_producers(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "ROOT", tmp_path)
     monkeypatch.setenv("HW1_JOBS", "1")
 
-    def write(decl: Declaration, temp):
+    def write(decl: Declaration, inputs, temp):
         calls.append((decl.name, gc.isenabled()))
         if decl.name == "m.broken":
             raise RuntimeError("boom")
@@ -29,7 +29,8 @@ def fake_producers(tmp_path, monkeypatch):
             raise SystemExit(3)
         temp.write_text(decl.name)
 
-    monkeypatch.setattr(store, "_write", write)
+    monkeypatch.setattr(run, "write_output", write)
+    monkeypatch.setattr(store, "cached_inputs", lambda d: {})
     monkeypatch.setattr(store, "outputs", lambda d: (f"out/{d.name}.txt",))
     monkeypatch.setattr(store, "components", lambda d, m: {
         "code": d.code, "inputs": {n: m.artifacts.get(n, {}).get("outputs", {}) for n in d.inputs}})
@@ -115,3 +116,10 @@ def test_batched_saves_are_held_back_briefly_and_flushed(tmp_path):
     path.unlink()
     manifest.flush()
     assert not path.exists()
+
+
+
+def test_the_code_that_writes_every_output_is_in_every_artifacts_key():
+    # store.produce hands every kind to run.write_output; a change to it must recompute
+    for kind in store.BUILT:
+        assert run.write_output.__module__ in store.ENGINE[kind]

@@ -13,6 +13,7 @@ import inspect
 import json
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from hw1 import paths
 from hw1.engine.declare import Declared, declared
@@ -61,7 +62,7 @@ def encode(data) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-def experiment_data(decl: Declaration, fn: Callable, record: Declared, inputs: Mapping) -> str:
+def experiment_data(fn: Callable, record: Declared, inputs: Mapping) -> str:
     """Run an experiment and return its data as JSON text."""
     result = fn(**record.options, **inputs)
     if not isinstance(result, dict):
@@ -73,6 +74,48 @@ def call(fn: Callable, inputs: Mapping):
     """``fn`` called with the inputs its parameters name."""
     wanted = inspect.signature(fn).parameters
     return fn(**{k: v for k, v in inputs.items() if k in wanted})
+
+
+class ClaimDoesNotHold(Exception):
+    """A claim's formula disagrees with its references; the message says by how much."""
+
+
+def write_output(decl: Declaration, inputs: Mapping, temp: Path) -> None:
+    """Run ``decl`` on ``inputs`` and write its output to ``temp``: an experiment's data, a
+    value's or a claim's LaTeX fragment, a figure's PDF.  This is the engine code that every
+    artifact's key holds (``store.ENGINE``): a change here recomputes what it writes."""
+    from hw1.engine import fragments
+
+    fn, record = load(decl)
+    if decl.kind == "experiment":
+        temp.write_text(experiment_data(fn, record, inputs), encoding="utf-8")
+    elif decl.kind == "value":
+        o = record.options
+        latex = fragments.format_value(call(fn, inputs), digits=o["digits"], decimals=o["decimals"],
+                                       sci_=o["sci"])
+        temp.write_text(fragments.value_fragment(decl.name, decl.where, latex), encoding="utf-8")
+    elif decl.kind == "claim":
+        from hw1 import claims
+
+        claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where)
+        result = claim.verify()
+        if not result.ok:
+            raise ClaimDoesNotHold(f"claim {decl.name} does not hold ({decl.where}): "
+                                   f"{result.reason or 'error above tolerance'}"
+                                   f"; max rel. error {result.max_rel_err:.2e} over {result.points} points, "
+                                   f"tolerance {result.tol:.0e}, against {result.method}")
+        temp.write_text(fragments.claim_fragment(decl.name, decl.where, claim.latex, claim.space,
+                                                 result.max_rel_err, result.method, result.points),
+                        encoding="utf-8")
+    elif decl.kind == "figure":
+        fig = call(fn, inputs)
+        if not hasattr(fig, "savefig"):
+            raise TypeError(f"returned {type(fig).__name__}; a figure returns the matplotlib Figure it drew")
+        import matplotlib.pyplot as plt
+
+        # no date or creator that would change from build to build
+        fig.savefig(temp, format="pdf", metadata={"CreationDate": None, "Creator": None, "Producer": None})
+        plt.close(fig)
 
 
 class Runner:
@@ -89,7 +132,7 @@ class Runner:
         if name not in self._data:
             decl = self.by_name[name]
             fn, record = load(decl)
-            self._data[name] = json.loads(experiment_data(decl, fn, record, self.inputs(decl)))
+            self._data[name] = json.loads(experiment_data(fn, record, self.inputs(decl)))
         return self._data[name]
 
     def inputs(self, decl: Declaration) -> dict:

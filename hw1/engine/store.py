@@ -35,7 +35,7 @@ MANIFEST = paths.CACHE / "manifest.json"
 DATA = paths.CACHE / "data"
 FORMAT = 3   # bump to invalidate every cache entry
 BUILT = ("experiment", "value", "claim", "figure")   # checks run in `invoke check` only
-# the engine code that turns a declaration's result into its output, by kind
+# the engine code that turns a declaration's result into its output (run.write_output), by kind
 ENGINE = {"experiment": ("hw1.engine.run",), "value": ("hw1.engine.run", "hw1.engine.fragments"),
           "figure": ("hw1.engine.run",), "claim": ("hw1.engine.run", "hw1.engine.fragments", "hw1.claims")}
 
@@ -219,42 +219,10 @@ def _temp(rel: str) -> Path:
     return final.with_name(f".{final.name}.tmp-{os.getpid()}")
 
 
-def _write(decl: Declaration, temp: Path) -> None:
-    """Run ``decl`` on its inputs' cached data and write its output to ``temp``."""
-    from hw1.engine import fragments, run
-
-    fn, record = run.load(decl)
-    inputs = {name.partition(".")[2]: json.loads(data_path(name).read_text(encoding="utf-8"))
-              for name in decl.inputs}
-    if decl.kind == "experiment":
-        temp.write_text(run.experiment_data(decl, fn, record, inputs), encoding="utf-8")
-    elif decl.kind == "value":
-        o = record.options
-        latex = fragments.format_value(run.call(fn, inputs), digits=o["digits"], decimals=o["decimals"],
-                                       sci_=o["sci"])
-        temp.write_text(fragments.value_fragment(decl.name, decl.where, latex), encoding="utf-8")
-    elif decl.kind == "claim":
-        from hw1 import claims
-
-        claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where)
-        result = claim.verify()
-        if not result.ok:
-            raise ClaimFailed(f"claim {decl.name} does not hold ({decl.where}): "
-                              f"{result.reason or 'error above tolerance'}"
-                             f"; max rel. error {result.max_rel_err:.2e} over {result.points} points, "
-                             f"tolerance {result.tol:.0e}, against {result.method}")
-        temp.write_text(fragments.claim_fragment(decl.name, decl.where, claim.latex, claim.space,
-                                                 result.max_rel_err, result.method, result.points),
-                        encoding="utf-8")
-    elif decl.kind == "figure":
-        fig = run.call(fn, inputs)
-        if not hasattr(fig, "savefig"):
-            raise TypeError(f"returned {type(fig).__name__}; a figure returns the matplotlib Figure it drew")
-        import matplotlib.pyplot as plt
-
-        # no date or creator that would change from build to build
-        fig.savefig(temp, format="pdf", metadata={"CreationDate": None, "Creator": None, "Producer": None})
-        plt.close(fig)
+def cached_inputs(decl: Declaration) -> dict:
+    """The data of the experiments ``decl`` reads, as the cache holds it, by parameter name."""
+    return {name.partition(".")[2]: json.loads(data_path(name).read_text(encoding="utf-8"))
+            for name in decl.inputs}
 
 
 def produce(decl: Declaration) -> dict:
@@ -268,8 +236,10 @@ def produce(decl: Declaration) -> dict:
     # thousands of objects, over which the cyclic garbage collector would run again and again;
     # paused, and frozen in workers (see _produce_in_worker), it saves about 0.4 s of a clean build.
     gc.disable()
+    from hw1.engine import run
+
     try:
-        _write(decl, temp)
+        run.write_output(decl, cached_inputs(decl), temp)
         if not temp.is_file():
             raise BuildError("wrote nothing")
         os.replace(temp, paths.ROOT / rel)
@@ -280,8 +250,8 @@ def produce(decl: Declaration) -> dict:
         if isinstance(exc, SystemExit):
             raise BuildError(f"{decl.kind} {decl.name} ({decl.where}) called sys.exit({exc.code}); "
                              "raise an exception instead") from None
-        if isinstance(exc, ClaimFailed):
-            raise
+        if isinstance(exc, run.ClaimDoesNotHold):
+            raise ClaimFailed(str(exc)) from None
         if isinstance(exc, OSError) and exc.filename and \
                 Path(exc.filename).resolve().is_relative_to(paths.BUILD):
             raise os_error(exc) from None       # the build's own output, not the author's code

@@ -32,7 +32,6 @@ from typing import NamedTuple
 from hw1 import paths
 
 EXTENSIONS = (".tex", ".py", ".bib", ".sty", ".cls")
-IMPORT_NAMES = {"PyLaTeX": "pylatex", "pillow": "PIL", "PyYAML": "yaml"}   # distribution -> module
 WARM_EXTRA = {   # submodules worth loading with their package
     "matplotlib": ("matplotlib.pyplot", "matplotlib.backends.backend_pdf"),
     "torch": ("torch.autograd.functional", "torch.optim"),
@@ -52,7 +51,6 @@ def _warm_figures() -> int:
     figures use (a third of a second per redraw).  The child forgets the modules imported here;
     only the libraries' caches stay."""
     import io
-    import json
 
     import matplotlib.pyplot as plt
 
@@ -64,9 +62,7 @@ def _warm_figures() -> int:
             continue
         try:
             fn, _ = run.load(decl)
-            inputs = {name.partition(".")[2]: json.loads(store.data_path(name).read_text(encoding="utf-8"))
-                      for name in decl.inputs}
-            fig = run.call(fn, inputs)
+            fig = run.call(fn, store.cached_inputs(decl))
             fig.savefig(io.BytesIO(), format="pdf")
             plt.close(fig)
             drawn += 1
@@ -82,9 +78,10 @@ def warm_up() -> list[str]:
     wanted: set[str] = set()
     for path in discover.module_files():
         wanted |= set(deps.libraries(discover.module_name(path)))
+    import_names = {dist: module for module, dist in deps.DISTRIBUTIONS.items()}
     loaded = []
     for dist in sorted(wanted):
-        name = IMPORT_NAMES.get(dist, dist)
+        name = import_names.get(dist, dist)
         try:
             if name == "matplotlib":
                 import matplotlib
