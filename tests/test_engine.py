@@ -427,3 +427,21 @@ def test_a_pass_started_ahead_makes_the_same_pdf_and_is_used_only_for_its_own_pa
     assert result["ahead"][2] == result["plain"][1]            # byte for byte
     assert result["other"] == [False, True, False, True]       # stopped, its folder gone
     assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
+
+
+@slow
+@pytest.mark.parametrize("args", [(), ("--explain",)], ids=["no-op", "full build"])
+def test_a_reader_that_goes_away_does_not_stop_the_build(built_fixture, tmp_path, args):
+    # `invoke build-pdf | head -0`: the pipe's reader is gone before the first line
+    from conftest import copy_built
+
+    project = copy_built(built_fixture, tmp_path / "proj")
+    assert invoke(project, "build-pdf").returncode == 0    # in the copy: now a no-op says it at once
+    proc = subprocess.Popen([sys.executable, "-m", "invoke", "build-pdf", *args], cwd=project,
+                            env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

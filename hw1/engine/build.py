@@ -16,20 +16,10 @@ from typing import NamedTuple
 
 from hw1 import paths
 from hw1.engine import deps, discover, fragments, latex, store, texscan
+from hw1.engine.quick import say
 from hw1.engine.store import BuildError, Manifest
 
 LOCK = paths.BUILD / ".lock"
-
-
-def say(line: str) -> None:
-    """Print a line; a reader that went away (``invoke build-pdf | head``) does not stop the
-    build: what is left to say goes to /dev/null."""
-    try:
-        print(line, flush=True)
-    except BrokenPipeError:
-        import sys
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _leftovers(path: Path) -> list[int]:

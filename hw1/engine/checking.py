@@ -68,7 +68,7 @@ def _rows(runner, decl: Declaration) -> Iterator[Row]:
 def run(*, strict: bool = False, echo: Callable[[str], None] | None = None) -> bool:
     """Print the table and the findings in the hand-written LaTeX; True iff everything holds."""
     from hw1.engine import discover, texscan
-    from hw1.engine.build import say
+    from hw1.engine.quick import say
     from hw1.engine.run import Runner
 
     echo = say if echo is None else echo

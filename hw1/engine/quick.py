@@ -22,6 +22,15 @@ from hw1 import paths
 STATE = paths.CACHE / "noop.json"
 
 
+def say(line: str) -> None:
+    """Print a line; a reader that went away (``invoke build-pdf | head``) does not stop the
+    build: what is left to say goes to /dev/null."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def git_head() -> str:
     """The commit git's HEAD names, read from .git without running git ('' if unknown)."""
     git = paths.ROOT / ".git"
@@ -97,7 +106,7 @@ def forget() -> None:
     STATE.unlink(missing_ok=True)
 
 
-def up_to_date(echo: Callable[[str], None] = print) -> bool:
+def up_to_date(echo: Callable[[str], None] = say) -> bool:
     """True, after saying what the last build said, if nothing at all changed since it."""
     try:
         state = json.loads(STATE.read_text(encoding="utf-8"))
