@@ -1,7 +1,8 @@
 """The inputs an adversarial run of the library found (issue 12), kept as tests: each gave a raw
 traceback, a silent wrong answer or a hang.  Each now gives the right answer, or a ValueError that
-names the argument, what it got and what was expected; and none takes more than a second (a
-SIGALRM timer interrupts the call: a hang fails the test instead of stalling the suite).
+names the argument, what it got and what was expected; and none hangs (a SIGALRM timer
+interrupts a call still running after HANG seconds: the hangs found ran for minutes or forever,
+so a hang fails the test instead of stalling the suite; speed itself is measured in benchmarks/).
 
 Tolerances: U is the unit roundoff 2^-53; FN_ULPS bounds the error of an elementwise function
 (exp, log1p, tanh) in ulps, as in test_logistic.py."""
@@ -23,11 +24,11 @@ from hw1.net import TwoLayerNet, jacobians
 EPS = np.finfo(np.float64).eps
 U = EPS / 2
 FN_ULPS = 4
-SECOND = 1.0   # the longest any single call below may take
+HANG = 30.0   # seconds: far above any call below on a slow or busy machine, far below the hangs
 
 
 @contextlib.contextmanager
-def at_most(seconds: float = SECOND):
+def at_most(seconds: float = HANG):
     """Raise TimeoutError in the block after ``seconds`` (SIGALRM: Python-level loops only)."""
     def expire(signum, frame):
         raise TimeoutError(f"still running after {seconds} s: a hang")
@@ -43,7 +44,7 @@ def at_most(seconds: float = SECOND):
 @pytest.fixture(scope="module", autouse=True)
 def warm():
     """Import what the calls import on first use (scipy, numba's cached loop): that is start-up,
-    not the call, and must not count against a call's second."""
+    not the call."""
     import scipy.optimize  # noqa: F401
 
     import hw1.reference  # noqa: F401  (torch)
@@ -332,7 +333,7 @@ def test_impossible_data_requests_fail_fast(call, match):
 @pytest.mark.parametrize("n", [1, 3, 40])
 def test_hard_but_possible_data_requests_succeed(n):
     """gap = 5.5 keeps about 1 draw in 1800 (a few thousand rounds); n = 3 non-separable points
-    are about 1 draw in 13.  Both within the second, and correct."""
+    are about 1 draw in 13.  Both finish (no hang), and are correct."""
     with at_most():
         X, y = lg.separable_data(seed=3, n=n, gap=5.5)
     assert X.shape == (n, 2) and np.all(y * (X @ np.array([2.0, 1.0])) / np.sqrt(5.0) >= 5.5)
