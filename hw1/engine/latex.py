@@ -401,7 +401,6 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict) -> Comp
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
     env = environment(epoch)
     fmt = _Format(env, epoch, fmt_record)
-    _drop_damaged_aux()
     out, passes = _passes(env, fmt.trusted_path(), fmt.before_pass)
     if out.returncode != 0 and _aux_may_be_the_cause():
         for ext in (*AUX, ".fls"):
@@ -527,20 +526,6 @@ class _Format:
         if self.record["trusted"]:
             return "the preamble is precompiled; later passes start from it"
         return "the preamble's format would change the PDF; compiling without it"
-
-
-def _drop_damaged_aux() -> None:
-    """Delete auxiliary files a killed run or a full disk left half-written (unbalanced braces,
-    no final newline): TeX would fail on them at every run, and remakes them anyway."""
-    for ext in AUX:
-        path = paths.TEX_OUT / f"{paths.JOB}{ext}"
-        try:
-            text = path.read_bytes()
-        except OSError:
-            continue
-        body = re.sub(rb"\\[{}]", b"", text)
-        if (text and not text.endswith(b"\n")) or body.count(b"{") != body.count(b"}"):
-            path.unlink(missing_ok=True)
 
 
 def _aux_may_be_the_cause() -> bool:
