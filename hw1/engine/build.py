@@ -143,9 +143,7 @@ def _tex_reason(manifest: Manifest, parts: dict) -> str | None:
 class BuildResult(NamedTuple):
     rebuilt: int
     compiled: bool
-    summary: latex.LogSummary | None
-    seconds: float
-    warnings: int
+    warnings: tuple[str, ...]      # the lines "warning: ..." the build printed
     passes: int = 0
     artifacts: int = 0
     outputs: tuple[str, ...] = ()
@@ -176,18 +174,20 @@ def _write_if_changed(path: Path, text: str) -> None:
         temp.unlink(missing_ok=True)
 
 
-def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, int]:
-    """The document's declarations, after checking every name its LaTeX uses.  Unknown names
-    stop the build (file:line, closest names); hand-typed display math gets a warning each."""
+def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tuple[str, ...]]:
+    """The document's declarations, after checking every name its LaTeX uses, and the warnings
+    said.  Unknown names stop the build (file:line, closest names); hand-typed display math gets
+    a warning each."""
     found = discover.declarations()
     refs, shown, _ = texscan.scan(unfinished=False)
     errors = texscan.check_references(refs, discover.by_name(found))
     if errors:
         raise BuildError("\n".join(str(e) for e in errors[:10])
                          + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""))
-    for finding in shown:
-        echo(f"warning: {finding}")
-    return found, len(shown)
+    warnings = tuple(f"warning: {finding}" for finding in shown)
+    for line in warnings:
+        echo(line)
+    return found, warnings
 
 
 def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> BuildResult:
@@ -195,15 +195,9 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> Bu
     A success leaves behind what the next no-op needs to answer at once (``quick``)."""
     from hw1.engine import quick
 
-    said: list[str] = []
-
-    def tell(line: str) -> None:
-        said.append(line)
-        echo(line)
-
     result = None
     try:
-        result = _build(explain, tell)
+        result = _build(explain, echo)
         return result
     except OSError as exc:
         raise store.os_error(exc) from None
@@ -214,7 +208,7 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> Bu
             quick.forget()
         else:   # what a build that finds nothing to do says
             noop = [f"artifacts: 0 rebuilt, {result.artifacts} reused",
-                    *(line for line in said if line.startswith("warning:")),
+                    *result.warnings,
                     f"pdf: {paths.rel(paths.PDF)} is up to date"]
             quick.record(result.outputs, noop)
 
@@ -252,8 +246,7 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
             if explain:
                 echo("  reused   LaTeX: no TeX input changed")
             echo(f"pdf: {paths.rel(paths.PDF)} is up to date")
-            return BuildResult(rebuilt, False, None, time.perf_counter() - start, warnings, 0, len(todo),
-                               _outputs(todo))
+            return BuildResult(rebuilt, False, warnings, 0, len(todo), _outputs(todo))
 
         main = paths.rel(paths.MAIN_TEX)
         echo(f"latex: compiling {main} ({reason})" if explain else f"latex: compiling {main}")
@@ -273,8 +266,7 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")
         echo(f"pdf: {paths.rel(paths.PDF)} ({_pages(made)} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")
-        return BuildResult(rebuilt, True, summary, time.perf_counter() - start, warnings, passes, len(todo),
-                           _outputs(todo))
+        return BuildResult(rebuilt, True, warnings, passes, len(todo), _outputs(todo))
 
 
 def _outputs(todo: list) -> tuple[str, ...]:

@@ -232,7 +232,7 @@ def _child(orders_fd: int, outcome_fd: int, parent: int) -> int:
             result = build_pdf(echo=lines.append)
             outcome.update(ok=True, rebuilt=result.rebuilt, compiled=result.compiled, passes=result.passes,
                            ahead=spare is not None and spare.used,
-                           warnings=[line for line in lines if line.startswith("warning:")])
+                           warnings=list(result.warnings))
         except (BuildError, latex.LatexError) as exc:
             outcome["error"] = str(exc)
         finally:
