@@ -8,7 +8,6 @@ import contextlib
 import fcntl
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -151,12 +150,7 @@ class BuildResult(NamedTuple):
 
 def _replace(made: Path, final: Path) -> None:
     """Copy ``made`` over ``final`` atomically (the old one stays if anything fails)."""
-    temp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    try:
-        shutil.copyfile(made, temp)
-        os.replace(temp, final)
-    finally:
-        temp.unlink(missing_ok=True)
+    deps.write_atomic(final, made.read_bytes())
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -165,13 +159,7 @@ def _write_if_changed(path: Path, text: str) -> None:
             return
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    deps.write_atomic(path, text)
 
 
 def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tuple[str, ...]]:

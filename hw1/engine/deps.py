@@ -105,16 +105,21 @@ def unseal(key: str, entry):
         return None
 
 
-def write_state(path: Path, payload) -> None:
-    """Write a JSON state file atomically: to a temporary file renamed into place, which is
-    removed if the write fails (a full disk, say) so that nothing half-written is left."""
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a file atomically: to a temporary file renamed into place, which is removed if
+    the write fails (a full disk, say) so that nothing half-written is left."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        temp.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
+        temp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def write_state(path: Path, payload) -> None:
+    """Write a JSON state file atomically."""
+    write_atomic(path, json.dumps(payload, sort_keys=True))
 
 
 @cache
