@@ -76,10 +76,8 @@ def module_name(path: Path) -> str:
 
 # -- reading one module ---------------------------------------------------------------------------
 def _digest(node: ast.AST | list) -> str:
-    import hashlib
-
     dumped = ast.dump(node) if isinstance(node, ast.AST) else "\n".join(ast.dump(n) for n in node)
-    return hashlib.sha256(dumped.encode()).hexdigest()
+    return deps.sha256_bytes(dumped.encode())
 
 
 def _decorator_names(tree: ast.Module) -> dict[str, str]:
@@ -282,8 +280,6 @@ def save_cache() -> None:
 
 # -- resolving a module's declarations ------------------------------------------------------------
 def _resolve(path: Path, scan: dict) -> list[Declaration]:
-    import hashlib
-
     file, module, prefix = paths.rel(path), module_name(path), path.stem
     decls = {d["function"]: d for d in scan["declarations"]}
 
@@ -319,7 +315,7 @@ def _resolve(path: Path, scan: dict) -> list[Declaration]:
             inputs.append(f"{prefix}.{p}")
         own = sorted(calls([d["function"], *d["used"]]) | shared_calls)
         hashed = " ".join([scan["shared"], *(decls[n]["own"] for n in own)])
-        code = hashlib.sha256(hashed.encode()).hexdigest()
+        code = deps.sha256_bytes(hashed.encode())
         out.append(Declaration(f"{prefix}.{d['function']}", d["kind"], module, d["function"], file,
                                d["line"], tuple(inputs), d["wrong"], code, tuple(d["imports"])))
     return out

@@ -153,15 +153,22 @@ def _source_line(path: Path, lineno: int) -> str:
         return ""
 
 
+FILE_LINE_ERROR = re.compile(r"^(\S[^\n:]*\.[A-Za-z0-9]+):(\d+): (.*)$", re.M)   # -file-line-error
+
+
+def _unclosed() -> list:
+    """The environments the document's own files leave open (texscan), at their file and line."""
+    from hw1.engine import texscan
+
+    return [f for path in texscan.tex_files() for f in texscan.unclosed(path)]
+
+
 def _unclosed_hint(message: str) -> list[str]:
     """For 'ended by' and 'inside a group' errors, which TeX reports where the enclosing file
     ends: the environment the document's own files leave open, at its file and line."""
     if not re.search(r"ended by|inside a group|Emergency stop|File ended", message):
         return []
-    from hw1.engine import texscan
-
-    found = [f for path in texscan.tex_files() for f in texscan.unclosed(path)]
-    return [f"  likely cause: {f}" for f in found[:3]]
+    return [f"  likely cause: {f}" for f in _unclosed()[:3]]
 
 
 def _opened_elsewhere(message: str):
@@ -170,11 +177,8 @@ def _opened_elsewhere(message: str):
     m = re.search(r"\\begin\{([^}]*)\} on input line (\d+) ended by", message)
     if not m:
         return None
-    from hw1.engine import texscan
-
     env, line = m.group(1), int(m.group(2))
-    found = [f for path in texscan.tex_files() for f in texscan.unclosed(path)
-             if f.line == line and f.what.startswith(f"\\begin{{{env}}}")]
+    found = [f for f in _unclosed() if f.line == line and f.what.startswith(f"\\begin{{{env}}}")]
     return found[0] if len(found) == 1 else None
 
 
@@ -182,7 +186,7 @@ def explain_error(log: str, producers: dict[str, str]) -> str:
     """A short, actionable account of the first TeX error in ``log``.  ``producers`` maps a
     generated file (relative path), and a declaration's name, to the declaration that made it."""
     log_rel = paths.rel(log_path())
-    match = re.search(r"^(\S[^\n:]*\.[A-Za-z0-9]+):(\d+): (.*)$", log, re.M)
+    match = FILE_LINE_ERROR.search(log)
     if not match:
         bang = re.search(r"^! (.*)$", log, re.M)
         what = bang.group(1) if bang else "TeX stopped without a file:line error"
@@ -377,10 +381,10 @@ SPARE: Spare | None = None      # set by ``invoke watch`` in the process that bu
 def _passes(env: dict[str, str], fmt: Path | None,
             before_pass=None) -> tuple[subprocess.CompletedProcess, int]:
     """Run pdflatex until its auxiliary files stop changing; (the last run, passes made).
-    ``before_pass(n)`` is told before every pass after the first."""
+    ``before_pass()`` is told before every pass after the first."""
     for n in range(1, MAX_PASSES + 1):
         if n > 1 and before_pass is not None:
-            before_pass(n)
+            before_pass()
         before = _aux_state(paths.TEX_OUT)
         out = _pass(env, fmt, paths.TEX_OUT)
         if out.returncode != 0:
@@ -483,8 +487,8 @@ class _Format:
         if not ok:
             self.note = f"the preamble could not be precompiled ({why}); compiling without a format"
 
-    def before_pass(self, n: int) -> None:
-        """Pass n will run on the auxiliary files as they are now: try the format on them too."""
+    def before_pass(self) -> None:
+        """The next pass will run on the auxiliary files as they are now: try the format on them too."""
         if self.trial is None and self._ready():
             self.trial_aux = _aux_state(paths.TEX_OUT)
             scratch = self._scratch()
@@ -536,7 +540,7 @@ def _aux_may_be_the_cause() -> bool:
         log = log_path().read_text(encoding="latin-1")
     except OSError:
         return True
-    m = re.search(r"^(\S[^\n:]*\.[A-Za-z0-9]+):(\d+): (.*)$", log, re.M)
+    m = FILE_LINE_ERROR.search(log)
     if not m:
         return True
     return m.group(1).endswith(AUX) or bool(re.search(r"File ended|Runaway|ended while scanning",

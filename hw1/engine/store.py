@@ -77,7 +77,7 @@ def outputs(decl: Declaration) -> tuple[str, ...]:
     from hw1.engine import fragments
 
     if decl.kind == "experiment":
-        path = DATA / f"{decl.name}.json"
+        path = data_path(decl.name)
     elif decl.kind == "figure":
         path = paths.FIGURES / fragments.figure_file(decl)
     else:
