@@ -154,14 +154,12 @@ def main() -> None:
         report("1. invoke watch, prose edit -> new PDF", prose, 0.45)
         report("2. invoke watch, figure edit -> new PDF", figure, 0.9)
 
-        from hw1.engine import latex
+        from bench_build import bare_latexmk
 
         bare_pdf = project / "build" / "bare" / "hw1.pdf"
-        pdflatex = ("pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error -file-line-error "
-                    "-recorder %O %S")
-        pvc = subprocess.Popen(["latexmk", "-pvc", "-view=none", "-norc", "-pdf", "-e", "$sleep_time=0.1",
-                                f"-pdflatex={pdflatex}", "-outdir=build/bare", "doc/hw1.tex"], cwd=project,
-                               env=latex.environment(EPOCH), stdout=subprocess.DEVNULL,
+        cmd, latex_env = bare_latexmk(project)     # the same latexmk bench_build times, kept running
+        cmd[1:1] = ["-pvc", "-view=none", "-e", "$sleep_time=0.1"]
+        pvc = subprocess.Popen(cmd, cwd=project, env=latex_env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             deadline = time.monotonic() + 300

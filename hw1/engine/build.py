@@ -252,19 +252,10 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         if note:
             echo(f"note: {note}")
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")
-        echo(f"pdf: {paths.rel(paths.PDF)} ({_pages(made)} pages, "
+        echo(f"pdf: {paths.rel(paths.PDF)} ({latex.page_count() or '?'} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")
         return BuildResult(rebuilt, True, warnings, passes, len(todo), _outputs(todo))
 
 
 def _outputs(todo: list) -> tuple[str, ...]:
     return tuple(rel for d in todo for rel in store.outputs(d))
-
-
-def _pages(pdf: Path) -> str:
-    log = pdf.with_suffix(".log")
-    try:
-        m = re.search(r"Output written on .*?\((\d+) pages?", log.read_text(encoding="latin-1"))
-    except OSError:
-        return "?"
-    return m.group(1) if m else "?"

@@ -43,6 +43,15 @@ def log_path() -> Path:
     return paths.TEX_OUT / f"{paths.JOB}.log"
 
 
+def page_count() -> int | None:
+    """How many pages the last compile wrote, from its log; None if unknown."""
+    try:
+        m = re.search(r"Output written on .*?\((\d+) pages?", log_path().read_text(encoding="latin-1"))
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
 def read_files(fls: Path | None = None) -> list[str]:
     """The project's files a TeX run read (from its -recorder .fls, by default the last
     compile's), relative to the root: the document's .tex files, fragments, figures, style, and

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 
@@ -19,15 +18,6 @@ def _count(name: str, value, low: int, high: int) -> int:
     return number
 
 
-def _page_count() -> int:
-    from hw1.engine.latex import log_path
-
-    log = log_path()
-    m = re.search(r"Output written on .*?\((\d+) pages?", log.read_text(encoding="latin-1")) \
-        if log.is_file() else None
-    return int(m.group(1)) if m else 1
-
-
 def make(pages: int = 2, dpi: int = 60, echo=print) -> list[str]:
     """Render pages 1..``pages`` of the PDF at ``dpi`` into previews/page-N.png."""
     if not paths.PDF.is_file():
@@ -35,7 +25,9 @@ def make(pages: int = 2, dpi: int = 60, echo=print) -> list[str]:
                                 "run `invoke build-pdf` first")
     if shutil.which("pdftoppm") is None:
         raise FileNotFoundError("pdftoppm is not installed: run `invoke setup` (it installs poppler-utils)")
-    pages = _count("pages", pages, 1, _page_count())
+    from hw1.engine.latex import page_count
+
+    pages = _count("pages", pages, 1, page_count() or 1)
     dpi = _count("dpi", dpi, 20, 300)
     paths.PREVIEWS.mkdir(exist_ok=True)
     for old in paths.PREVIEWS.glob("page-*.png"):
