@@ -445,3 +445,19 @@ def test_a_reader_that_goes_away_does_not_stop_the_build(built_fixture, tmp_path
         err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+@slow
+def test_an_environment_left_open_is_named_when_tex_stops_further_on(fixture_copy):
+    # an itemize left open at the end of part.tex: TeX stops at a section after a box, in main.tex
+    part, main = fixture_copy / "doc" / "part.tex", fixture_copy / "doc" / "main.tex"
+    with open(part, "a", encoding="utf-8") as f:
+        f.write("\\begin{itemize}\n")
+    edit(main, "\\input{part}\n", "\\input{part}\n\\fbox{A box}\n\\section{After}\n")
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode != 0
+    message = out.stderr.strip().splitlines()
+    assert message[0] == f"build-pdf failed: doc/main.tex:{line_of(main, 'section{After}')}: " \
+                         "LaTeX Error: Something's wrong--perhaps a missing \\item.", out.stderr
+    assert f"  likely cause: doc/part.tex:{line_of(part, 'begin{itemize}')}: " \
+           "\\begin{itemize} is never closed in this file" in message, out.stderr

@@ -172,12 +172,18 @@ def _unclosed() -> list:
     return [f for path in texscan.tex_files() for f in texscan.unclosed(path)]
 
 
-def _unclosed_hint(message: str) -> list[str]:
-    """For 'ended by' and 'inside a group' errors, which TeX reports where the enclosing file
-    ends: the environment the document's own files leave open, at its file and line."""
-    if not re.search(r"ended by|inside a group|Emergency stop|File ended", message):
+def _unclosed_hint(message: str, file: str | None = None, line: int = 0) -> list[str]:
+    """The environments the document's own files leave open, at their file and line.  For
+    'ended by' and 'inside a group' errors, which TeX reports where the enclosing file ends,
+    all of them; for an error at a known place, those opened in another file or above it (an
+    itemize left open in one file gives 'perhaps a missing \\item' at a section of the next)."""
+    if re.search(r"ended by|inside a group|Emergency stop|File ended", message):
+        found = _unclosed()
+    elif file is not None:
+        found = [f for f in _unclosed() if f.file != file or f.line < line]
+    else:
         return []
-    return [f"  likely cause: {f}" for f in _unclosed()[:3]]
+    return [f"  likely cause: {f}" for f in found[:3]]
 
 
 def _opened_elsewhere(message: str):
@@ -233,7 +239,7 @@ def explain_error(log: str, producers: dict[str, str]) -> str:
         if name in producers:
             lines.append(f"  the LaTeX shown by {name} comes from {producers[name]}: "
                          "fix the code that makes it")
-    lines += _unclosed_hint(message)
+    lines += _unclosed_hint(message, shown, lineno)
     lines.append(f"  full log: {log_rel}")
     return "\n".join(lines)
 
