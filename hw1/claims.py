@@ -19,7 +19,7 @@ Claims are declared in the document's modules with ``@claim`` (see ``hw1.engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -42,6 +42,9 @@ class ClaimResult:
     method: str
     reason: str = ""
     where: str = ""       # file:line of the claim's declaration
+    # the exception the author's points= or against= code raised: the claim could not be
+    # checked at all (a formula that cannot be evaluated is a failed claim, not an error)
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else f"FAILED ({self.reason or 'error above tolerance'})"
@@ -113,29 +116,43 @@ class Claim:
         return np.asarray(self._fn(*(point[a.name] for a in self._args)), dtype=np.float64)
 
     def verify(self) -> ClaimResult:
-        """Evaluate on every point, compare with every reference; never raises."""
+        """Evaluate on every point, compare with every reference; never raises.  An error in
+        the formula's evaluation fails the claim; one in the code that makes the points or the
+        references (``points=``, ``against=``) is kept in ``error``, with where it was raised."""
         from hw1.symbolic import shape_problem
 
         methods: list[str] = []
         problem = shape_problem(self.rhs)
         worst, count = 0.0, 0
-        if problem is None:
-            try:
-                for point in self.points():
+        stage = "points="
+        try:
+            points = list(self.points()) if problem is None else []
+            for point in points:
+                stage = "evaluation"
+                try:
                     got = self.evaluate(point)
-                    for method, want in self.reference(point).items():
-                        want = np.asarray(want, dtype=np.float64)
-                        if method not in methods:
-                            methods.append(method)
-                        if got.size != want.size:
-                            problem = f"value has shape {got.shape}, the reference {want.shape}"
-                            break
-                        worst = max(worst, rel_err(got.reshape(want.shape), want))
-                    count += 1
-                    if problem:
+                except Exception as exc:  # a formula that cannot be evaluated is a failed claim
+                    problem = f"evaluation failed: {type(exc).__name__}: {exc}"
+                    break
+                stage = "against="
+                for method, want in self.reference(point).items():
+                    want = np.asarray(want, dtype=np.float64)
+                    if method not in methods:
+                        methods.append(method)
+                    if got.size != want.size:
+                        problem = f"value has shape {got.shape}, the reference {want.shape}"
                         break
-            except Exception as exc:  # a claim that cannot be evaluated is a failed claim
-                problem = f"evaluation failed: {type(exc).__name__}: {exc}"
+                    worst = max(worst, rel_err(got.reshape(want.shape), want))
+                count += 1
+                if problem:
+                    break
+        except Exception as exc:  # the author's points= or against= code failed: not checked
+            from hw1.paths import raised_at
+
+            at = raised_at(exc)
+            reason = f"{stage} raised {type(exc).__name__}: {exc}" + (f" at {at}" if at else "")
+            return ClaimResult(self.name, False, float("inf"), self.tol, count, ", ".join(methods) or "-",
+                               reason, self.where, error=exc)
         if problem is None and not np.isfinite(worst):
             problem = "non-finite error"
         ok = problem is None and worst <= self.tol

@@ -114,6 +114,20 @@ def rel(path: Path) -> str:
         return str(path)
 
 
+def raised_at(exc: BaseException) -> str:
+    """Where the project's own code raised ``exc``: "doc/problem2.py:41", the innermost frame
+    in the project outside the machinery that calls the author's code (hw1's engine and
+    claims); '' if none."""
+    import traceback
+
+    machinery = (PACKAGE / "engine", PACKAGE / "claims.py")
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        file = Path(frame.filename).resolve()
+        if file.is_relative_to(ROOT) and not any(file == m or file.is_relative_to(m) for m in machinery):
+            return f"{rel(file)}:{frame.lineno}"
+    return ""
+
+
 def copy_sources(dest: Path) -> Path:
     """Copy the hand-written sources into ``dest``: a project that builds on its own."""
     import shutil

@@ -126,6 +126,43 @@ def test_a_reference_of_another_shape_fails_with_a_reason():
     assert not result.ok and "shape" in result.reason
 
 
+def _line_of(fn) -> int:
+    import inspect
+
+    return inspect.getsourcelines(fn)[1] + 1   # the body's first line: where it raises
+
+
+def _no_such_key(point):
+    return {"numpy": point["no such key"]}
+
+
+def _points_with_a_typo():
+    return [{"tt": 1.0}][0]["t"]
+
+
+def test_an_error_in_the_references_code_is_kept_with_where_it_was_raised():
+    t = sp.Symbol("t")
+    result = Claim("typo", t, 2 * t, points=lambda: [{"t": 1.0}], reference=_no_such_key).verify()
+    assert not result.ok and isinstance(result.error, KeyError)
+    assert result.reason == (f"against= raised KeyError: 'no such key' at "
+                             f"tests/test_claims.py:{_line_of(_no_such_key)}")
+
+
+def test_an_error_in_the_points_code_is_kept_with_where_it_was_raised():
+    t = sp.Symbol("t")
+    result = Claim("typo", t, 2 * t, points=_points_with_a_typo, reference=lambda p: {}).verify()
+    assert not result.ok and isinstance(result.error, KeyError) and result.points == 0
+    assert result.reason == ("points= raised KeyError: 't' at "
+                             f"tests/test_claims.py:{_line_of(_points_with_a_typo)}")
+
+
+def test_a_formula_that_raises_when_evaluated_fails_without_an_error():
+    t = sp.Symbol("t")   # the point lacks t: the formula cannot be evaluated, the claim fails
+    result = Claim("lacks", t, 2 * t, points=lambda: [{"u": 1.0}], reference=lambda p: {"x": 1.0}).verify()
+    assert not result.ok and result.error is None
+    assert result.reason.startswith("evaluation failed: ValueError: claim lacks: the point has no value for")
+
+
 def test_an_element_wise_claim_is_checked_entry_by_entry():
     z1 = s.indexed("z1", "z", "1")
     rhs = sp.Mul(5, sp.KroneckerDelta(s.i, s.j), sp.Heaviside(z1[s.i], 0), evaluate=False)

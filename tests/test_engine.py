@@ -283,6 +283,24 @@ def test_wrong_claim_stops_build_and_check_at_the_authors_line(fixture_copy):
 
 
 @slow
+def test_an_error_in_a_claims_references_is_a_python_error_at_the_authors_line(fixture_copy):
+    before = sha(fixture_copy / "build" / "main.pdf")
+    module = fixture_copy / "doc" / "mini.py"
+    edit(module, 'against=lambda p: {"numpy": 2 * p["x"]}', 'against=lambda p: {"numpy": 2 * p["xx"]}')
+    declared, raised = line_of(module, "def derivative"), line_of(module, 'p["xx"]')
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode != 0
+    assert (f"computing claim mini.derivative (doc/mini.py:{declared}) failed at doc/mini.py:{raised}: "
+            "KeyError: 'xx'") in out.stderr, out.stderr
+    assert "does not hold" not in out.stderr and "Traceback" not in out.stderr
+    assert sha(fixture_copy / "build" / "main.pdf") == before
+    check = invoke(fixture_copy, "check")
+    assert check.returncode != 0
+    row = next(line for line in check.stdout.splitlines() if line.startswith("mini.derivative"))
+    assert row.endswith("FAIL") and f"at doc/mini.py:{raised}" in row, row
+
+
+@slow
 def test_unknown_name_stops_the_build_at_its_line_with_the_closest_names(fixture_copy):
     part = fixture_copy / "doc" / "part.tex"
     edit(part, r"\val{mini.slope_at_one}", r"\val{mini.slope_at_on}")

@@ -99,6 +99,8 @@ def write_output(decl: Declaration, inputs: Mapping, temp: Path) -> None:
 
         claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where)
         result = claim.verify()
+        if result.error is not None:   # reported like any error in the author's code
+            raise result.error
         if not result.ok:
             raise ClaimDoesNotHold(f"claim {decl.name} does not hold ({decl.where}): "
                                    f"{result.reason or 'error above tolerance'}"

@@ -22,7 +22,6 @@ import gc
 import json
 import os
 import time
-import traceback
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -203,14 +202,9 @@ def why_stale(decl: Declaration, parts: dict, manifest: Manifest) -> str | None:
 
 
 def _where(exc: BaseException) -> str:
-    """file:line of the innermost frame inside the project, for an error message."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if Path(f.filename).resolve().is_relative_to(paths.ROOT)
-              and "hw1/engine/" not in Path(f.filename).resolve().as_posix()]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f" at {paths.rel(Path(f.filename))}:{f.lineno}"
+    """" at file:line" of the author's code that raised ``exc``, for an error message."""
+    at = paths.raised_at(exc)
+    return f" at {at}" if at else ""
 
 
 def _temp(rel: str) -> Path:
