@@ -52,6 +52,10 @@ class Watcher:
     def stop(self) -> str:
         os.killpg(self.proc.pid, signal.SIGINT)
         self.proc.wait(timeout=30)
+        return self.stop_reading()
+
+    def stop_reading(self) -> str:
+        """Once the watcher has ended: the lines it printed that were not read yet."""
         time.sleep(0.2)                       # the reader thread takes the last lines
         rest = []
         while not self.lines.empty():
@@ -141,6 +145,26 @@ def test_a_killed_watcher_leaves_no_process(built_fixture, tmp_path):
         time.sleep(0.05)
     assert session_processes(watcher.proc.pid) == []
 
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_watcher_says_so_and_leaves_no_process_nor_folder(built_fixture, tmp_path, sig):
+    from conftest import copy_built
+
+    project = copy_built(built_fixture, tmp_path / "watched")
+    watcher = Watcher(project)
+    watcher.next_rebuild()
+    wait_for_spare(watcher.proc.pid)
+    assert list((project / "build" / "tex").glob("spare-*"))     # the pass started ahead has one
+    os.killpg(watcher.proc.pid, sig)
+    watcher.proc.wait(timeout=30)
+    rest = watcher.stop_reading()
+    assert "watch: stopped" in rest, rest
+    deadline = time.monotonic() + 2.0
+    while session_processes(watcher.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(watcher.proc.pid) == []
+    assert list((project / "build" / "tex").glob("spare-*")) == []
 
 
 def test_a_rebuild_goes_on_when_the_child_forked_ahead_was_killed(built_fixture, tmp_path):

@@ -176,19 +176,21 @@ def _fork_child() -> None:
     """Fork the next rebuild's process, ahead of time, into ``_NEXT``: it starts its pdflatex
     pass (which loads the preamble), then waits for its orders.  Ctrl-C is held back while it
     forks: it then reaches the watcher only once the child is known (Python drops an exception
-    raised in its fork handlers), and never the child, which is stopped by the watcher."""
+    raised in its fork handlers), and never the child, which is stopped by the watcher; SIGTERM
+    likewise."""
     orders_r, orders_w = os.pipe()
     outcome_r, outcome_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     parent = os.getpid()
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         pid = os.fork()
         if pid == 0:   # the child
             code = 1
             try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                for sig in STOP_SIGNALS:     # the watcher stops it (its pdflatex inherits this)
+                    signal.signal(sig, signal.SIG_IGN)
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 os.close(orders_w)
                 os.close(outcome_r)
@@ -215,6 +217,7 @@ def _child(orders_fd: int, outcome_fd: int, parent: int) -> int:
             spare.stop()
         return 0
     signal.signal(signal.SIGINT, signal.default_int_handler)    # Ctrl-C now stops the build
+    signal.signal(signal.SIGTERM, _interrupt)                    # and so does a SIGTERM
     library = json.loads(orders)["library_changed"]
     if spare is not None and library:
         spare.stop()
@@ -293,6 +296,14 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
     return outcome
 
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM, handled as Ctrl-C is: the watcher stops its child and says it stopped."""
+    raise KeyboardInterrupt
+
+
 def _stop_next() -> None:
     while _NEXT:
         child = _NEXT.pop()
@@ -303,8 +314,12 @@ def _stop_next() -> None:
 
 def watch(echo: Callable[[str], None] = print, *, stop=None) -> None:
     """Build, then rebuild on every save under the document's folder or the hw1 package."""
+    import threading
+
     from watchfiles import watch as watch_files
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.perf_counter()
     loaded = warm_up()
     echo(f"watch: {', '.join(loaded) or 'no library'} loaded in {time.perf_counter() - t0:.1f} s; "
