@@ -151,6 +151,14 @@ def test_errors_name_the_file_and_line(doc, source, message):
     assert message in str(err.value)
 
 
+def test_a_syntax_error_shows_the_line_and_where_python_stopped(doc):
+    with pytest.raises(DiscoveryError) as err:
+        found(doc, "import math\n\ndef f(x)\n    return math.sin(x)\n")
+    assert str(err.value) == ("doc/m.py:3: expected ':'\n"
+                              "  3 | def f(x)\n"
+                              "    |         ^")
+
+
 def test_decorators_from_elsewhere_are_not_declarations(doc):
     source = "from functools import cache as value\n\n@value\ndef a():\n    return 1\n"
     assert found(doc, source) == {}

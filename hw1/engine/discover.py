@@ -113,12 +113,25 @@ def _params(fn: ast.FunctionDef | ast.Lambda) -> list[str]:
     return [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
 
 
+def _syntax_error(file: str, exc: SyntaxError) -> str:
+    """``file:line: message``, then the line with a caret under where Python stopped."""
+    lines = [f"{file}:{exc.lineno}: {exc.msg}"]
+    text = (exc.text or "").rstrip("\n")
+    if text.strip():
+        gutter = f"  {exc.lineno} | "
+        lines.append(gutter + text.expandtabs(4))
+        if exc.offset and exc.offset >= 1:
+            column = len(text[: exc.offset - 1].expandtabs(4))
+            lines.append(" " * (len(gutter) - 2) + "| " + " " * column + "^")
+    return "\n".join(lines)
+
+
 def scan_source(source: bytes, file: str) -> dict:
     """What one module declares, as JSON-ready data (cached by the source's hash)."""
     try:
         tree = ast.parse(source, filename=file)
     except SyntaxError as exc:
-        raise DiscoveryError(f"{file}:{exc.lineno}: {exc.msg}") from None
+        raise DiscoveryError(_syntax_error(file, exc)) from None
     names = _decorator_names(tree)
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     aliases = _module_aliases(tree)
