@@ -447,6 +447,43 @@ def test_a_pass_started_ahead_makes_the_same_pdf_and_is_used_only_for_its_own_pa
     assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
 
 
+WAIT_SCRIPT = r"""
+import json, time
+from hw1 import paths
+from hw1.engine import latex, texformat
+
+env = latex.environment("1700000000")
+fmt = texformat.fmt_path()
+(figure,) = paths.FIGURES.glob("*curve*.pdf")
+drawn = figure.read_bytes()
+figure.unlink()                                  # the figure is being drawn
+spare = latex.Spare(env, fmt)
+latex.SPARE = spare
+started = spare.start(env, fmt, paths.TEX_OUT, figures=["mini.curve"])
+time.sleep(1.0)
+waiting = spare.proc.poll() is None              # at \fig{mini.curve}, for the figure
+figure.write_bytes(drawn)
+spare.release("mini.curve")
+made = latex._pass(env, fmt, paths.TEX_OUT)
+ahead = [made.returncode, spare.used, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
+plain = latex._pass(env, fmt, paths.TEX_OUT)
+print(json.dumps({"started": started, "waiting": waiting, "ahead": ahead,
+                  "plain": [plain.returncode, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]}))
+"""
+
+
+@slow
+def test_a_pass_told_to_go_before_a_figure_is_drawn_waits_for_it(fixture_copy):
+    out = subprocess.run([sys.executable, "-c", WAIT_SCRIPT], cwd=fixture_copy, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["started"] and result["waiting"]
+    assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
+    assert result["ahead"][2] == result["plain"][1]            # byte for byte
+    assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
+
+
 @slow
 @pytest.mark.parametrize("args", [(), ("--explain",)], ids=["no-op", "full build"])
 def test_a_reader_that_goes_away_does_not_stop_the_build(built_fixture, tmp_path, args):

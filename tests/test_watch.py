@@ -83,6 +83,7 @@ def test_watch_rebuilds_what_changed_and_matches_a_cold_build(built_fixture, tmp
         figure = watcher.next_rebuild()
         assert "doc/mini.py: 1 rebuilt, 1 TeX pass (the first started ahead); build/main.pdf updated in" \
             in figure[0], figure
+        after_figure = (project / "build" / "main.pdf").read_bytes()   # TeX went while it was drawn
 
         edit(project / "doc" / "part.tex", "Now the slope", "Now the slope \\undefinedmacro")
         failed = watcher.next_rebuild()
@@ -107,10 +108,13 @@ def test_watch_rebuilds_what_changed_and_matches_a_cold_build(built_fixture, tmp
         time.sleep(0.05)
     assert session_processes(watcher.proc.pid) == []
 
-    # the same tree, built cold: the same bytes
+    # the same trees, built cold: the same bytes
     cold = make_fixture(tmp_path / "cold")
     edit(cold / "doc" / "part.tex", "The slope", "Now the slope")
     edit(cold / "doc" / "mini.py", "ax.plot(samples", "ax.semilogy(samples")
+    out = invoke(cold, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (cold / "build" / "main.pdf").read_bytes() == after_figure
     edit(cold / "hw1" / "engine" / "fragments.py", 'return r"\\verifiedexact"',
          'return r"\\verifiedexact{} (exactly)"')
     out = invoke(cold, "build-pdf")

@@ -220,7 +220,14 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
                 echo(f"  {verdict:<8} {name}: {detail}" if verdict != "building"
                      else f"  building {name} ({detail})")
 
-        rebuilt = store.update(todo, manifest, report=report)
+        early = _start_tex_early(todo, manifest)
+
+        def report_and_release(name: str, verdict: str, detail: str) -> None:
+            report(name, verdict, detail)
+            if verdict == "built" and name in early and latex.SPARE is not None:
+                latex.SPARE.release(name)        # the pass started early may read it now
+
+        rebuilt = store.update(todo, manifest, report=report_and_release)
         echo(f"artifacts: {rebuilt} rebuilt, {len(todo) - rebuilt} reused")
         _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo, paths.GENERATED))
 
@@ -255,6 +262,22 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         echo(f"pdf: {paths.rel(paths.PDF)} ({latex.page_count() or '?'} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")
         return BuildResult(rebuilt, True, warnings, passes, len(todo), _outputs(todo))
+
+
+def _start_tex_early(todo: list, manifest: Manifest) -> set[str]:
+    """Under ``invoke watch``, when no artifact but figures is out of date: write the index of
+    names (which no figure changes), and tell the pass started ahead to go at once, waiting at
+    each of those figures until it is drawn.  Their names; empty if the pass was not started."""
+    spare = latex.SPARE
+    if spare is None:
+        return set()
+    stale = [d for d in todo if store.why_stale(d, store.components(d, manifest), manifest) is not None]
+    if any(d.kind != "figure" for d in stale):
+        return set()          # values or claims change the index, or experiments the figures
+    _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo, paths.GENERATED))
+    env, fmt = latex.environment(latex.source_date_epoch()), spare.fmt
+    names = [d.name for d in stale]
+    return set(names) if spare.start(env, fmt, paths.TEX_OUT, figures=names) else set()
 
 
 def _outputs(todo: list) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -299,11 +300,16 @@ def _pass(env: dict[str, str], fmt: Path | None, outdir: Path) -> subprocess.Com
 class Spare:
     r"""A pdflatex pass started ahead of time, for ``invoke watch``: it loads the precompiled
     preamble, then waits, before it reads a single file of the document, until it is told to go
-    (a line written to a named pipe, which it reads with \read).  Told to go, it runs exactly
-    the pass ``command`` describes, in a folder of its own (build/tex/spare-<pid>/) that holds a copy of
-    the auxiliary files; what it writes is then moved to the build's output folder.  It is used
-    only for a pass with the very command, environment and format it was started with;
-    otherwise it is stopped and the pass runs as usual."""
+    (a line written to a named pipe, which it reads with \read and runs).  Told to go, it runs
+    exactly the pass ``command`` describes, in a folder of its own (build/tex/spare-<pid>/) that
+    holds a copy of the auxiliary files; what it writes is then moved to the build's output
+    folder.  It is used only for a pass with the very command, environment and format it was
+    started with; otherwise it is stopped and the pass runs as usual.
+
+    The build may tell it to go before its figures are drawn (``start``): the pass then waits
+    at each of those figures (``\fig``, on a named pipe of its own) until the build says the
+    figure is in place (``release``), so that TeX typesets what comes before a figure while the
+    figure is drawn, and reads only finished files."""
 
     def __init__(self, env: dict[str, str], fmt: Path):
         from hw1.engine.store import die_with_parent
@@ -317,12 +323,13 @@ class Spare:
         self.dir.mkdir(parents=True)
         self.fifo = self.dir / "go"
         os.mkfifo(self.fifo)
-        self.key = self._key(env, fmt, paths.TEX_OUT)
+        self.fmt, self.key = fmt, self._key(env, fmt, paths.TEX_OUT)
         cmd = command(fmt, self.dir)
         cmd[-1:] = [f"-jobname={paths.JOB}",
-                    r"\openin15=%s \read15 to\hwsparego \closein15 \csname @@input\endcsname %s"
+                    r"\openin15=%s \read15 to\hwsparego \closein15 \hwsparego \csname @@input\endcsname %s"
                     % (paths.rel(self.fifo), cmd[-1])]
-        self.cmd, self.used, parent = cmd, False, os.getpid()
+        self.cmd, self.used, self.started, parent = cmd, False, False, os.getpid()
+        self.waiting: dict[str, Path] = {}    # figure name -> the pipe the pass waits on there
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=_pass_env(env, fmt), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      errors="replace", preexec_fn=lambda: die_with_parent(parent))  # noqa: PLW1509
@@ -336,21 +343,45 @@ class Spare:
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
         return tuple(command(fmt, outdir)), tuple(sorted(_pass_env(env, fmt).items())), stamp
 
+    def start(self, env: dict[str, str], fmt: Path | None, outdir: Path, figures: Iterable[str] = ()) -> bool:
+        """Tell the pass to go now, if it is the pass ``command(fmt, outdir)`` with ``env``; it
+        will wait at each figure named in ``figures`` until ``release``.  False, and stopped,
+        if it is another pass or cannot go."""
+        if self.started:
+            return self._key(env, fmt, outdir) == self.key
+        if self.proc.poll() is not None or self._key(env, fmt, outdir) != self.key:
+            self.stop()
+            return False
+        for ext in AUX:                   # the auxiliary files the pass reads back
+            src, dst = outdir / f"{paths.JOB}{ext}", self.dir / f"{paths.JOB}{ext}"
+            if src.is_file():
+                shutil.copyfile(src, dst)
+        for k, name in enumerate(dict.fromkeys(figures), 1):
+            self.waiting[name] = self.dir / f"wait-{k}"
+            os.mkfifo(self.waiting[name])
+        orders = "".join(r"\hwawait{%s}{%s}" % (paths.rel(f), n) for n, f in self.waiting.items())
+        if not self._go(self.fifo, f"{orders}\\relax\n", deadline=10.0):
+            self.stop()
+            return False
+        self.started = True
+        return True
+
+    def release(self, name: str) -> None:
+        """The figure ``name`` is in place: the pass may read it (now, or when it gets there)."""
+        fifo = self.waiting.pop(name, None)
+        if fifo is not None:
+            threading.Thread(target=self._go, args=(fifo, "go\n"), daemon=True).start()
+
     def run(self, env: dict[str, str], fmt: Path | None, outdir: Path) -> subprocess.CompletedProcess | None:
         """The pass, by this pdflatex, if it is the pass it was started for; else None."""
         global SPARE
 
         SPARE = None                      # used once, whatever happens
-        if self.proc.poll() is not None or self._key(env, fmt, outdir) != self.key:
+        if not self.start(env, fmt, outdir):
             self.stop()
             return None
-        for ext in AUX:                   # the auxiliary files the pass reads back
-            src, dst = outdir / f"{paths.JOB}{ext}", self.dir / f"{paths.JOB}{ext}"
-            if src.is_file():
-                shutil.copyfile(src, dst)
-        if not self._go():
-            self.stop()
-            return None
+        for name in list(self.waiting):   # the build ended: every figure it drew is in place
+            self.release(name)
         out, err = self.proc.communicate()
         for made in self.dir.iterdir():
             if made.name.startswith(f"{paths.JOB}."):
@@ -359,22 +390,26 @@ class Spare:
         self.used = True
         return subprocess.CompletedProcess(self.cmd, self.proc.returncode, out, err)
 
-    def _go(self) -> bool:
-        """Open the pipe pdflatex waits on, once it waits (it may still be loading), and write."""
+    def _go(self, fifo: Path, line: str, deadline: float | None = None) -> bool:
+        """Write ``line`` to the pipe ``fifo`` once pdflatex reads it (it may still be loading,
+        or typesetting what comes before); False if pdflatex ends first (or the deadline passes)."""
         import errno
         import time
 
-        deadline = time.monotonic() + 10
+        end = None if deadline is None else time.monotonic() + deadline
         while True:
             try:
-                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
                 break
             except OSError as exc:
-                if exc.errno != errno.ENXIO or self.proc.poll() is not None or time.monotonic() > deadline:
+                if exc.errno != errno.ENXIO or self.proc.poll() is not None \
+                        or (end is not None and time.monotonic() > end):
                     return False
                 time.sleep(0.002)     # no reader yet
         try:
-            os.write(fd, b"go\n")
+            os.write(fd, line.encode())
+        except OSError:
+            return False
         finally:
             os.close(fd)
         return True
