@@ -136,6 +136,8 @@ class GradientReport:
     reduction: str | None = None
     tensors: str = "numpy"
     dtype: str = "float64"
+    ran: int | None = None         # trials compared (fewer than ``trials`` when the candidate failed)
+    notes: list[str] = field(default_factory=list)   # hints, not failures
 
     def __bool__(self) -> bool:
         return not self.problems and all(r.ok(self.rtol_autograd, self.rtol_fd) for r in self.rows)
@@ -159,12 +161,14 @@ class GradientReport:
             what += f", reduction={self.reduction}"
         if (self.tensors, self.dtype) != ("numpy", "float64"):
             what += f", {self.tensors} {self.dtype}" + (" tensors" if self.tensors == "torch" else " arrays")
+        trials = f"{self.trials} trials" if self.ran in (None, self.trials) else \
+            f"{self.ran} of {self.trials} trials compared"
         if not self.derived:
-            return [f"gradient check: {what}, {self.trials} trials, tolerances {self.rtol_autograd:.0e} "
+            return [f"gradient check: {what}, {trials}, tolerances {self.rtol_autograd:.0e} "
                     f"(autograd), {self.rtol_fd:.0e} (finite diff.)"]
         auto = "float32 rounding-error bound" if self.rtol_autograd is None else f"{self.rtol_autograd:.0e}"
         fd = f"tol + {RTOL_FD:.0e}" if self.rtol_fd is None else f"{self.rtol_fd:.0e}"
-        return [f"gradient check: {what}, {self.trials} trials",
+        return [f"gradient check: {what}, {trials}",
                 f"  tol: vs autograd, the {auto} of each trial (u = 2^-24 = {U32:.1e}; largest shown);",
                 f"  vs fin.diff {fd}; err/tol: the worst trial, vs autograd or fin.diff (see hw1.gradcheck)"]
 
@@ -188,6 +192,7 @@ class GradientReport:
             shape_ok = "-" if r.shape_ok is None else str(r.shape_ok)
             lines.append(f"  {r.name:<6} {str(r.shape):<9} {shape_ok:<9} {errors}  {verdict}")
         lines += [f"  FAIL: {p}" for p in self.problems]
+        lines += [f"  note: {n}" for n in self.notes]
         if self.rejected_near_kink:
             lines.append(f"  ({self.rejected_near_kink} point(s) redrawn: min |z1| < {KINK_MARGIN:g}, "
                          "too close to the ReLU kink)")
@@ -398,6 +403,11 @@ def _candidate_args(params: dict, x: np.ndarray, y: np.ndarray, tensors: str, dt
             torch.tensor(x, dtype=t), torch.tensor(y, dtype=t))
 
 
+def _in_float32(value) -> bool:
+    """Whether a gradient the candidate returned holds float32 numbers (a torch tensor or an array)."""
+    return "float32" in str(getattr(value, "dtype", ""))
+
+
 def _check_candidate_output(grads, params, row_of, tensors: str = "numpy"
                             ) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Problems with the candidate's result as a whole, its gradients as float64 arrays (the
@@ -505,6 +515,8 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
     report = GradientReport(f, g, loss, len(seeds), list(rows.values()), rtol_autograd, rtol_fd,
                             reduction=reduction, tensors=tensors, dtype=dtype)
     got_shape = {}   # the last wrong shape of each gradient
+    returned_float32 = False
+    report.ran = 0
     for seed in seeds:
         params, x, y, rejected = draw_problem(seed, f, g, loss, n, d, K, batch)
         if float32:   # the problem as float32 numbers; the references see exactly these
@@ -516,6 +528,7 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
         except Exception as exc:  # the checker reports, never raises, on a broken candidate
             report.problems.append(f"seed {seed}: candidate raised {type(exc).__name__}: {exc}")
             break
+        returned_float32 |= isinstance(grads, dict) and any(_in_float32(v) for v in grads.values())
         problems, grads, transposed = _check_candidate_output(grads, params, rows, tensors)
         got_shape.update({k: a.shape for k, a in grads.items() if a.shape != shapes[k]})
         report.problems += problems
@@ -546,12 +559,17 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
             row.worst_fd = max(row.worst_fd, _ratio(err_fd, tol_fd))
             row.compared += 1
             row.samples.append((grads[k], auto[k], tol_auto))
+        report.ran += 1
     for row in rows.values():   # a diagnosis of a mismatch with autograd (other faults have a reason)
         mismatch = row.compared and not row.reason and not row.matches_autograd(report.rtol_autograd)
         if row.shape_ok is False and not row.samples:
             row.diagnosis = f"wrong shape (got {got_shape[row.name]}, expected {row.shape})"
         elif row.shape_ok is False or mismatch:
             row.diagnosis = diagnose(row.samples, row.shape, batch, K)
+    if returned_float32 and not float32 and not report:
+        report.notes.append("the candidate returned float32 gradients, checked here against float64 "
+                            "tolerances; to check a float32 computation, pass dtype=torch.float32 "
+                            "(or 'float32')")
     return report
 
 

@@ -251,6 +251,22 @@ BROKEN = {
 }
 
 
+def test_the_header_says_how_many_trials_were_compared_when_the_candidate_failed_midway():
+    calls = []
+
+    def fails_on_the_third_call(p, x, y):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("out of patience")
+        return good(p, x, y)
+
+    report = check(fails_on_the_third_call, seeds=range(5))
+    assert not report and report.ran == 2 and report.trials == 5
+    text = str(report)
+    assert "2 of 5 trials compared" in text and "seed 2: candidate raised RuntimeError" in text
+    assert ", 5 trials, " in str(check(good, seeds=range(5))).splitlines()[0]
+
+
 @pytest.mark.parametrize("kind", list(BROKEN))
 def test_a_broken_candidate_is_a_failure_with_a_reason(kind):
     candidate, reason = BROKEN[kind]

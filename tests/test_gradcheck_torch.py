@@ -231,6 +231,10 @@ def test_returned_numpy_arrays_and_float32_tensors_are_read():
     report = check(returning(lambda t: t.float()))
     assert not report and 1e-9 < report.max_err_autograd < 1e-5
     assert all(r.reason == "" for r in report.rows) and "Traceback" not in str(report)
+    # ... and the report says how to check a float32 computation
+    assert "note: the candidate returned float32 gradients" in str(report)
+    assert "pass dtype=torch.float32" in str(report)
+    assert not check(returning(lambda t: t.numpy()), dtype="float32").notes   # no note when it passes
 
 
 @pytest.mark.parametrize(("convert", "reason"), [
