@@ -459,7 +459,7 @@ drawn = figure.read_bytes()
 figure.unlink()                                  # the figure is being drawn
 spare = latex.Spare(env, fmt)
 latex.SPARE = spare
-started = spare.start(env, fmt, paths.TEX_OUT, figures=["mini.curve"])
+started = spare.start(env, fmt, paths.TEX_OUT, figures={"mini.curve": paths.rel(figure)})
 time.sleep(1.0)
 waiting = spare.proc.poll() is None              # at \fig{mini.curve}, for the figure
 figure.write_bytes(drawn)
@@ -482,6 +482,48 @@ def test_a_pass_told_to_go_before_a_figure_is_drawn_waits_for_it(fixture_copy):
     assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
     assert result["ahead"][2] == result["plain"][1]            # byte for byte
     assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
+
+
+AHEAD_SCRIPT = r"""
+import json, time
+from hw1 import paths
+from hw1.engine import latex, texformat
+
+env = latex.environment("1700000000")
+fmt = texformat.fmt_path()
+part, main = paths.DOC / "part.tex", paths.DOC / "main.tex"
+out = {}
+spare = latex.Spare(env, fmt, pause="doc/part.tex")     # typesets ahead, up to part.tex
+time.sleep(1.0)
+out["paused"] = [spare.pause, sorted(spare.read), spare.proc.poll() is None]
+part.write_text(part.read_text().replace("The slope", "Then the slope"))
+latex.SPARE = spare
+made = latex._pass(env, fmt, paths.TEX_OUT)
+out["ahead"] = [made.returncode, spare.used, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
+plain = latex._pass(env, fmt, paths.TEX_OUT)
+out["plain"] = [plain.returncode, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
+stale = latex.Spare(env, fmt, pause="doc/part.tex")     # then a file it read before changes
+time.sleep(1.0)
+main.write_text(main.read_text().replace("{Fixture}", "{Fixture again}"))
+out["stale"] = [stale.start(env, fmt, paths.TEX_OUT), stale.proc.poll() is not None, stale.dir.exists()]
+print(json.dumps(out))
+"""
+
+
+@slow
+def test_a_pass_typeset_ahead_up_to_the_file_edited_last_makes_the_same_pdf(fixture_copy):
+    out = subprocess.run([sys.executable, "-c", AHEAD_SCRIPT], cwd=fixture_copy, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    # it read main.tex and the index of names before part.tex, not the figure in part.tex; it waits
+    pause, read, waiting = result["paused"]
+    assert pause == "doc/part.tex" and waiting
+    assert {"doc/main.tex", "build/generated/verified-names.tex"} <= set(read)
+    assert not any(rel == "doc/part.tex" or rel.startswith("figures/") for rel in read), read
+    assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
+    assert result["ahead"][2] == result["plain"][1]            # byte for byte
+    assert result["stale"] == [False, True, False]             # not used: stopped, its folder gone
 
 
 @slow

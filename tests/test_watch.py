@@ -74,15 +74,25 @@ def test_watch_rebuilds_what_changed_and_matches_a_cold_build(built_fixture, tmp
         assert "start: 0 rebuilt, no TeX pass; build/main.pdf unchanged in" in first[0], first
 
         wait_for_spare(watcher.proc.pid)
-        edit(project / "doc" / "part.tex", "The slope", "Now the slope")
+        edit(project / "doc" / "part.tex", "The slope", "Then the slope")
         prose = watcher.next_rebuild()
         assert ("doc/part.tex: 0 rebuilt, 1 TeX pass (the first started ahead); build/main.pdf updated in"
                 in prose[0]), prose
 
+        # the same file again: this pass typeset the document ahead, up to part.tex, and waited there
+        wait_for_spare(watcher.proc.pid)
+        time.sleep(1.0)
+        edit(project / "doc" / "part.tex", "Then the slope", "Now the slope")
+        prose = watcher.next_rebuild()
+        assert ("doc/part.tex: 0 rebuilt, 1 TeX pass (typeset ahead up to doc/part.tex); "
+                "build/main.pdf updated in" in prose[0]), prose
+        after_prose = (project / "build" / "main.pdf").read_bytes()
+
         edit(project / "doc" / "mini.py", "ax.plot(samples", "ax.semilogy(samples")
         figure = watcher.next_rebuild()
-        assert "doc/mini.py: 1 rebuilt, 1 TeX pass (the first started ahead); build/main.pdf updated in" \
-            in figure[0], figure
+        # ... and the figure, in part.tex, is drawn while TeX typesets up to it
+        assert "doc/mini.py: 1 rebuilt, 1 TeX pass (typeset ahead up to doc/part.tex); build/main.pdf " \
+            "updated in" in figure[0], figure
         after_figure = (project / "build" / "main.pdf").read_bytes()   # TeX went while it was drawn
 
         edit(project / "doc" / "part.tex", "Now the slope", "Now the slope \\undefinedmacro")
@@ -111,6 +121,9 @@ def test_watch_rebuilds_what_changed_and_matches_a_cold_build(built_fixture, tmp
     # the same trees, built cold: the same bytes
     cold = make_fixture(tmp_path / "cold")
     edit(cold / "doc" / "part.tex", "The slope", "Now the slope")
+    out = invoke(cold, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (cold / "build" / "main.pdf").read_bytes() == after_prose
     edit(cold / "doc" / "mini.py", "ax.plot(samples", "ax.semilogy(samples")
     out = invoke(cold, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr

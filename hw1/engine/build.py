@@ -276,8 +276,8 @@ def _start_tex_early(todo: list, manifest: Manifest) -> set[str]:
         return set()          # values or claims change the index, or experiments the figures
     _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo, paths.GENERATED))
     env, fmt = latex.environment(latex.source_date_epoch()), spare.fmt
-    names = [d.name for d in stale]
-    return set(names) if spare.start(env, fmt, paths.TEX_OUT, figures=names) else set()
+    figures = {d.name: store.outputs(d)[0] for d in stale}
+    return set(figures) if spare.start(env, fmt, paths.TEX_OUT, figures=figures) else set()
 
 
 def _outputs(todo: list) -> tuple[str, ...]:

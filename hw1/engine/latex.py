@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -53,19 +53,20 @@ def page_count() -> int | None:
     return int(m.group(1)) if m else None
 
 
-def read_files(fls: Path | None = None) -> list[str]:
+def read_files(fls: Path | None = None, *, in_order: bool = False) -> list[str]:
     """The project's files a TeX run read (from its -recorder .fls, by default the last
     compile's), relative to the root: the document's .tex files, fragments, figures, style, and
-    any source it listed.  Read with string operations only: the .fls lists thousands of
-    TeX Live files, and a no-op build must not touch them."""
+    any source it listed; sorted, or ``in_order`` TeX first opened them.  Read with string
+    operations only: the .fls lists thousands of TeX Live files, and a no-op build must not
+    touch them."""
     fls = paths.TEX_OUT / f"{paths.JOB}.fls" if fls is None else fls
     try:
         lines = fls.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
     root, out_dir = str(paths.ROOT), paths.rel(paths.TEX_OUT) + "/"
-    out = set()
-    for line in set(lines):
+    out: dict[str, None] = {}
+    for line in lines if in_order else set(lines):
         if not line.startswith("INPUT "):
             continue
         path = line[6:].strip()
@@ -75,8 +76,8 @@ def read_files(fls: Path | None = None) -> list[str]:
             path = path[len(root) + 1:]
         path = os.path.normpath(path)
         if not path.startswith(("../", out_dir)) and path != "..":
-            out.add(path)
-    return sorted(out)
+            out[path] = None
+    return list(out) if in_order else sorted(out)
 
 
 def command(fmt: Path | None = None, outdir: Path | None = None) -> list[str]:
@@ -311,7 +312,7 @@ class Spare:
     figure is in place (``release``), so that TeX typesets what comes before a figure while the
     figure is drawn, and reads only finished files."""
 
-    def __init__(self, env: dict[str, str], fmt: Path):
+    def __init__(self, env: dict[str, str], fmt: Path, pause: str | None = None):
         from hw1.engine.store import die_with_parent
 
         for old in paths.TEX_OUT.glob("spare-*"):     # left by a watcher that was killed
@@ -324,10 +325,16 @@ class Spare:
         self.fifo = self.dir / "go"
         os.mkfifo(self.fifo)
         self.fmt, self.key = fmt, self._key(env, fmt, paths.TEX_OUT)
+        self.pause, self.read = self._ahead(pause)
+        if self.pause is not None:   # it reads the auxiliary files at once: as they are now
+            self.aux = _aux_state(paths.TEX_OUT)
+            for ext, data in self.aux.items():
+                (self.dir / f"{paths.JOB}{ext}").write_bytes(data)
+            wait = r"\hwpauseat{%s}{%s}" % (Path(self.pause).name, paths.rel(self.fifo))
+        else:
+            wait = r"\openin15=%s \read15 to\hwsparego \closein15 \hwsparego" % paths.rel(self.fifo)
         cmd = command(fmt, self.dir)
-        cmd[-1:] = [f"-jobname={paths.JOB}",
-                    r"\openin15=%s \read15 to\hwsparego \closein15 \hwsparego \csname @@input\endcsname %s"
-                    % (paths.rel(self.fifo), cmd[-1])]
+        cmd[-1:] = [f"-jobname={paths.JOB}", r"%s \csname @@input\endcsname %s" % (wait, cmd[-1])]
         self.cmd, self.used, self.started, parent = cmd, False, False, os.getpid()
         self.waiting: dict[str, Path] = {}    # figure name -> the pipe the pass waits on there
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=_pass_env(env, fmt), stdin=subprocess.DEVNULL,
@@ -343,24 +350,53 @@ class Spare:
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
         return tuple(command(fmt, outdir)), tuple(sorted(_pass_env(env, fmt).items())), stamp
 
-    def start(self, env: dict[str, str], fmt: Path | None, outdir: Path, figures: Iterable[str] = ()) -> bool:
+    @staticmethod
+    def _ahead(pause: str | None) -> tuple[str | None, dict[str, str]]:
+        """Whether the pass may typeset ahead up to ``pause`` (the file the author edited last),
+        and the files it reads before it: those the last pass opened before ``pause`` (the same
+        ones, as long as they are the same), hashed now.  Only if that pass read ``pause`` and
+        no other file of the same name (TeX knows it by its name)."""
+        from hw1.engine import deps
+
+        read = read_files(in_order=True) if pause else []
+        if pause not in read or [Path(r).name for r in read].count(Path(pause).name) != 1:
+            return None, {}
+        return pause, {rel: deps.sha256_file(paths.ROOT / rel) for rel in read[:read.index(pause)]}
+
+    def _still_ahead(self, figures: Mapping[str, str]) -> bool:
+        """Whether what the pass typeset ahead still holds: the auxiliary files and the files it
+        read are as they were, and no figure still to be drawn is among those (the figures
+        after the pause it waits for, like any pass told to go before they are drawn)."""
+        from hw1.engine import deps
+
+        if _aux_state(paths.TEX_OUT) != self.aux or any(rel in self.read for rel in figures.values()):
+            return False
+        return all(deps.sha256_file(paths.ROOT / rel) == digest for rel, digest in self.read.items())
+
+    def start(self, env: dict[str, str], fmt: Path | None, outdir: Path,
+              figures: Mapping[str, str] | None = None) -> bool:
         """Tell the pass to go now, if it is the pass ``command(fmt, outdir)`` with ``env``; it
-        will wait at each figure named in ``figures`` until ``release``.  False, and stopped,
-        if it is another pass or cannot go."""
+        will wait at each figure of ``figures`` (name -> file) until ``release``.  False, and
+        stopped, if it is another pass or cannot go.  A pass that typeset ahead goes on only if
+        what it read is as it was, and may have to be waited for to get there."""
+        figures = dict(figures or {})
         if self.started:
             return self._key(env, fmt, outdir) == self.key
-        if self.proc.poll() is not None or self._key(env, fmt, outdir) != self.key:
+        if self.proc.poll() is not None or self._key(env, fmt, outdir) != self.key or \
+                (self.pause is not None and (outdir != paths.TEX_OUT or not self._still_ahead(figures))):
             self.stop()
             return False
-        for ext in AUX:                   # the auxiliary files the pass reads back
-            src, dst = outdir / f"{paths.JOB}{ext}", self.dir / f"{paths.JOB}{ext}"
-            if src.is_file():
-                shutil.copyfile(src, dst)
+        if self.pause is None:
+            for ext in AUX:               # the auxiliary files the pass reads back
+                src, dst = outdir / f"{paths.JOB}{ext}", self.dir / f"{paths.JOB}{ext}"
+                if src.is_file():
+                    shutil.copyfile(src, dst)
         for k, name in enumerate(dict.fromkeys(figures), 1):
             self.waiting[name] = self.dir / f"wait-{k}"
             os.mkfifo(self.waiting[name])
         orders = "".join(r"\hwawait{%s}{%s}" % (paths.rel(f), n) for n, f in self.waiting.items())
-        if not self._go(self.fifo, f"{orders}\\relax\n", deadline=10.0):
+        # loading the preamble takes a moment; typesetting ahead up to the pause, as long as it takes
+        if not self._go(self.fifo, f"{orders}\\relax\n", deadline=10.0 if self.pause is None else None):
             self.stop()
             return False
         self.started = True

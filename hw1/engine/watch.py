@@ -12,7 +12,11 @@ caches (matplotlib's fonts, sympy's printers) and hw1's unchanged modules.
 Each rebuild's child is forked ahead of time, as soon as the previous rebuild ends.  It starts
 its first pdflatex pass at once (``latex.Spare``): that pass loads the precompiled preamble, then
 waits for the child's word before reading anything of the document.  A saved edit then costs
-the build and the rest of the pass, not the start of Python's or TeX's processes.
+the build and the rest of the pass, not the start of Python's or TeX's processes.  When the
+rebuild just done was for one edited .tex file, the pass goes further: it typesets the document
+up to that file, which the author will likely edit again, and waits there; the build lets it
+go on only if nothing it read has changed since.  When only figures are to be drawn, the pass
+goes at once and waits at each of them until it is drawn.
 
 One line per rebuild says what changed, what was recomputed and how long it took; an error
 prints its message and the watcher keeps watching.
@@ -150,9 +154,10 @@ def library_changed() -> bool:
     return any(_file_hash(name) != known for name, known in _LOADED.items())
 
 
-def _spare():
+def _spare(pause: str | None = None):
     """pdflatex started ahead of the next pass (``latex.Spare``), if that pass can use the
-    precompiled preamble; else None.  Reads state files only: nothing the build caches."""
+    precompiled preamble; else None.  It typesets ahead up to ``pause``, the file the author
+    edited last, if there is one.  Reads state files only: nothing the build caches."""
     try:
         from hw1.engine import latex, texformat
         from hw1.engine.store import Manifest
@@ -161,7 +166,7 @@ def _spare():
         if (os.environ.get("HW1_FORMAT", "1") == "0" or not fmt.is_file()
                 or not (Manifest().tex.get("format") or {}).get("trusted")):
             return None
-        return latex.Spare(latex.environment(latex.source_date_epoch()), fmt)
+        return latex.Spare(latex.environment(latex.source_date_epoch()), fmt, pause)
     except Exception:   # noqa: BLE001 - without it, the pass simply starts from scratch
         return None
 
@@ -172,7 +177,7 @@ class _Child(NamedTuple):
     outcome: int     # the child writes its outcome here
 
 
-def _fork_child() -> None:
+def _fork_child(pause: str | None = None) -> None:
     """Fork the next rebuild's process, ahead of time, into ``_NEXT``: it starts its pdflatex
     pass (which loads the preamble), then waits for its orders.  Ctrl-C is held back while it
     forks: it then reaches the watcher only once the child is known (Python drops an exception
@@ -194,7 +199,7 @@ def _fork_child() -> None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 os.close(orders_w)
                 os.close(outcome_r)
-                code = _child(orders_r, outcome_w, parent)
+                code = _child(orders_r, outcome_w, parent, pause)
             finally:
                 os._exit(code)
         os.close(orders_r)
@@ -204,12 +209,12 @@ def _fork_child() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def _child(orders_fd: int, outcome_fd: int, parent: int) -> int:
+def _child(orders_fd: int, outcome_fd: int, parent: int, pause: str | None = None) -> int:
     """In the forked child: wait for the orders, run the build, send its outcome as JSON."""
     from hw1.engine.store import die_with_parent
 
     die_with_parent(parent)
-    spare = _spare()
+    spare = _spare(pause)
     with os.fdopen(orders_fd, "rb") as pipe:
         orders = pipe.read()
     if not orders:                     # the watcher stops
@@ -234,7 +239,8 @@ def _child(orders_fd: int, outcome_fd: int, parent: int) -> int:
         try:
             result = build_pdf(echo=lines.append)
             outcome.update(ok=True, rebuilt=result.rebuilt, compiled=result.compiled, passes=result.passes,
-                           ahead=spare is not None and spare.used,
+                           ahead="" if spare is None or not spare.used else
+                           f"typeset ahead up to {spare.pause}" if spare.pause else "the first started ahead",
                            warnings=list(result.warnings))
         except (BuildError, latex.LatexError) as exc:
             outcome["error"] = str(exc)
@@ -254,6 +260,7 @@ _NEXT: list[_Child] = []     # the child forked for the next rebuild
 def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict:
     """One rebuild in a forked child; prints one line (and an error's message); the outcome."""
     start = time.perf_counter()
+    changed = list(changed)
     library = library_changed() if _LOADED else True
     orders = json.dumps({"library_changed": library}).encode()
     for _ in range(2):    # the child forked ahead may have died meanwhile (killed): fork another
@@ -280,7 +287,7 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
     stamp = time.strftime("%H:%M:%S")
     if outcome["ok"]:
         tex = (f"{outcome['passes']} TeX pass{'es' if outcome['passes'] != 1 else ''}"
-               + (" (the first started ahead)" if outcome.get("ahead") else "")
+               + (f" ({outcome['ahead']})" if outcome.get("ahead") else "")
                if outcome["compiled"] else "no TeX pass")
         verdict = f"{paths.rel(paths.PDF)} {'updated' if outcome['compiled'] else 'unchanged'}"
         echo(f"[{stamp}] {what}: {outcome['rebuilt']} rebuilt, {tex}; {verdict} in {seconds:.2f} s")
@@ -292,7 +299,11 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
             echo(f"  {line}")
     if library and _LOADED:     # the next child starts from hw1's modules as they are now
         load_library(list(_LOADED))
-    _fork_child()
+    # an author who just edited one .tex file will likely edit it again: the next pass typesets
+    # the document ahead up to that file, and waits there
+    tex = [name for name in changed if name.endswith(".tex")]
+    _fork_child(tex[0] if outcome["ok"] and outcome["compiled"] and tex == list(changed) and len(tex) == 1
+                else None)
     return outcome
 
 
