@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -362,6 +362,14 @@ class Spare:
         if pause not in read or [Path(r).name for r in read].count(Path(pause).name) != 1:
             return None, {}
         return pause, {rel: deps.sha256_file(paths.ROOT / rel) for rel in read[:read.index(pause)]}
+
+    def still_reads(self, changed: Iterable[str]) -> bool:
+        """Whether the TeX files among ``changed`` are all files the last pass read: a new one
+        may be one that the pass typesetting ahead found missing (\\InputIfFileExists)."""
+        if self.pause is None:
+            return True
+        known = set(read_files())
+        return all(rel in known for rel in changed if rel.endswith((".tex", ".sty", ".cls", ".bib")))
 
     def _still_ahead(self, figures: Mapping[str, str]) -> bool:
         """Whether what the pass typeset ahead still holds: the auxiliary files and the files it

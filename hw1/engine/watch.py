@@ -223,8 +223,9 @@ def _child(orders_fd: int, outcome_fd: int, parent: int, pause: str | None = Non
         return 0
     signal.signal(signal.SIGINT, signal.default_int_handler)    # Ctrl-C now stops the build
     signal.signal(signal.SIGTERM, _interrupt)                    # and so does a SIGTERM
-    library = json.loads(orders)["library_changed"]
-    if spare is not None and library:
+    orders = json.loads(orders)
+    library = orders["library_changed"]
+    if spare is not None and (library or not spare.still_reads(orders["changed"])):
         spare.stop()
         spare = None
     _forget_project_modules(library=library)
@@ -262,7 +263,7 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
     start = time.perf_counter()
     changed = list(changed)
     library = library_changed() if _LOADED else True
-    orders = json.dumps({"library_changed": library}).encode()
+    orders = json.dumps({"library_changed": library, "changed": changed}).encode()
     for _ in range(2):    # the child forked ahead may have died meanwhile (killed): fork another
         if not _NEXT:
             _fork_child()
