@@ -496,6 +496,7 @@ out = {}
 spare = latex.Spare(env, fmt, pause="doc/part.tex")     # typesets ahead, up to part.tex
 time.sleep(1.0)
 out["paused"] = [spare.pause, sorted(spare.read), spare.proc.poll() is None]
+out["main"] = latex.Spare._ahead("doc/main.tex")[0]          # read from the start: no pause there
 # a TeX file it never read may be one it found missing: not that pass, then
 out["reads"] = [spare.still_reads(["doc/part.tex", "doc/mini.py"]), spare.still_reads(["doc/new.tex"])]
 part.write_text(part.read_text().replace("The slope", "Then the slope"))
@@ -523,7 +524,7 @@ def test_a_pass_typeset_ahead_up_to_the_file_edited_last_makes_the_same_pdf(fixt
     assert pause == "doc/part.tex" and waiting
     assert {"doc/main.tex", "build/generated/verified-names.tex"} <= set(read)
     assert not any(rel == "doc/part.tex" or rel.startswith("figures/") for rel in read), read
-    assert result["reads"] == [True, False]
+    assert result["reads"] == [True, False] and result["main"] is None
     assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
     assert result["ahead"][2] == result["plain"][1]            # byte for byte
     assert result["stale"] == [False, True, False]             # not used: stopped, its folder gone

@@ -358,9 +358,9 @@ class Spare:
         no other file of the same name (TeX knows it by its name)."""
         from hw1.engine import deps
 
-        read = read_files(in_order=True) if pause else []
+        read = read_files(in_order=True) if pause and pause != paths.rel(paths.MAIN_TEX) else []
         if pause not in read or [Path(r).name for r in read].count(Path(pause).name) != 1:
-            return None, {}
+            return None, {}       # (the main file is read from the start, not through \input)
         return pause, {rel: deps.sha256_file(paths.ROOT / rel) for rel in read[:read.index(pause)]}
 
     def still_reads(self, changed: Iterable[str]) -> bool:
