@@ -412,6 +412,20 @@ def test_the_quick_no_op_still_sees_every_change(fixture_copy):
     assert "artifacts: 5 rebuilt" in out.stdout, out.stdout
 
 
+def run_script(project, script: str) -> dict:
+    """Run ``script`` (Python, printing one JSON line) in ``project``; what it printed."""
+    out = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def assert_same_pdf(result: dict) -> None:
+    """The pass started ahead was used, and made the PDF a plain pass makes, byte for byte."""
+    assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
+    assert result["ahead"][2] == result["plain"][1]
+
+
 SPARE_SCRIPT = r"""
 import json, sys, time
 from hw1 import paths
@@ -437,12 +451,8 @@ print(json.dumps(out))
 
 @slow
 def test_a_pass_started_ahead_makes_the_same_pdf_and_is_used_only_for_its_own_pass(fixture_copy):
-    out = subprocess.run([sys.executable, "-c", SPARE_SCRIPT], cwd=fixture_copy, capture_output=True,
-                         text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
-    assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
-    assert result["ahead"][2] == result["plain"][1]            # byte for byte
+    result = run_script(fixture_copy, SPARE_SCRIPT)
+    assert_same_pdf(result)
     assert result["other"] == [False, True, False, True]       # stopped, its folder gone
     assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
 
@@ -474,13 +484,9 @@ print(json.dumps({"started": started, "waiting": waiting, "ahead": ahead,
 
 @slow
 def test_a_pass_told_to_go_before_a_figure_is_drawn_waits_for_it(fixture_copy):
-    out = subprocess.run([sys.executable, "-c", WAIT_SCRIPT], cwd=fixture_copy, capture_output=True,
-                         text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
+    result = run_script(fixture_copy, WAIT_SCRIPT)
     assert result["started"] and result["waiting"]
-    assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
-    assert result["ahead"][2] == result["plain"][1]            # byte for byte
+    assert_same_pdf(result)
     assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
 
 
@@ -515,18 +521,14 @@ print(json.dumps(out))
 
 @slow
 def test_a_pass_typeset_ahead_up_to_the_file_edited_last_makes_the_same_pdf(fixture_copy):
-    out = subprocess.run([sys.executable, "-c", AHEAD_SCRIPT], cwd=fixture_copy, capture_output=True,
-                         text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
+    result = run_script(fixture_copy, AHEAD_SCRIPT)
     # it read main.tex and the index of names before part.tex, not the figure in part.tex; it waits
     pause, read, waiting = result["paused"]
     assert pause == "doc/part.tex" and waiting
     assert {"doc/main.tex", "build/generated/verified-names.tex"} <= set(read)
     assert not any(rel == "doc/part.tex" or rel.startswith("figures/") for rel in read), read
     assert result["reads"] == [True, False] and result["main"] is None
-    assert result["ahead"][:2] == [0, True] and result["plain"][0] == 0
-    assert result["ahead"][2] == result["plain"][1]            # byte for byte
+    assert_same_pdf(result)
     assert result["stale"] == [False, True, False]             # not used: stopped, its folder gone
 
 
