@@ -397,6 +397,57 @@ def test_a_preamble_edit_makes_a_new_format(fixture_copy):
     assert "note: the preamble is precompiled; later passes start from it" in out.stdout
 
 
+RACE_SCRIPT = r"""
+import json
+from hw1 import paths
+from hw1.engine import build, latex, quick
+
+part = paths.DOC / "part.tex"
+part.write_text(part.read_text().replace("The slope", "So the slope"))
+compile_pdf = latex.compile_pdf
+
+def compile_then_save_again(*args, **kwargs):   # the author saves while TeX runs
+    made = compile_pdf(*args, **kwargs)
+    part.write_text(part.read_text().replace("So the slope", "Then the slope"))
+    return made
+
+latex.compile_pdf = compile_then_save_again
+first = build.build_pdf(echo=lambda line: None)
+latex.compile_pdf = compile_pdf
+quiet = quick.up_to_date(echo=lambda line: None)
+second = build.build_pdf(echo=lambda line: None)
+print(json.dumps({"raced": first.raced, "quick": quiet, "again": second.compiled}))
+"""
+
+
+@slow
+def test_a_file_saved_while_tex_runs_is_compiled_by_the_next_build(fixture_copy):
+    result = run_script(fixture_copy, RACE_SCRIPT)
+    assert result == {"raced": ["doc/part.tex"], "quick": False, "again": True}
+    assert "Then the slope" in subprocess.run(["pdftotext", str(fixture_copy / "build" / "main.pdf"), "-"],
+                                              capture_output=True, text=True, check=True).stdout
+
+
+QUICK_SCRIPT = r"""
+import json, os
+from hw1 import paths
+from hw1.engine import quick
+
+begun = quick.begin()
+quick.record([], ["nothing to do"], begun)
+untouched = quick.up_to_date(echo=lambda line: None)
+begun = quick.begin()
+os.utime(paths.DOC / "part.tex")          # saved while the build ran, after it began
+quick.record([], ["nothing to do"], begun)
+print(json.dumps([untouched, quick.up_to_date(echo=lambda line: None)]))
+"""
+
+
+@slow
+def test_the_quick_no_op_records_the_sources_as_the_build_found_them(fixture_copy):
+    assert run_script(fixture_copy, QUICK_SCRIPT) == [True, False]
+
+
 @slow
 def test_the_quick_no_op_still_sees_every_change(fixture_copy):
     assert invoke(fixture_copy, "build-pdf").returncode == 0          # settles this copy

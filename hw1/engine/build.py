@@ -107,15 +107,25 @@ def _hashes(rels) -> dict[str, str]:
     return out
 
 
+def _tex_files() -> list[str]:
+    from hw1.engine import texformat
+
+    doc = [p.relative_to(paths.ROOT).as_posix() for p in sorted(paths.DOC.rglob("*.tex"))]
+    return sorted({*doc, *latex.read_files(), *latex.read_files(texformat.fls())})
+
+
 def tex_components(epoch: str) -> dict:
     """Everything the TeX run reads from the project: every .tex file of the document's folder
     (a new one may be \\input), and every project file the last run read (fragments, figures,
     the style, listed sources), by content; the date; the command."""
-    from hw1.engine import texformat
+    return {"read": _hashes(_tex_files()), "epoch": epoch, "command": latex.command(),
+            "texinputs": latex.texinputs()}
 
-    doc = [p.relative_to(paths.ROOT).as_posix() for p in sorted(paths.DOC.rglob("*.tex"))]
-    return {"read": _hashes(sorted({*doc, *latex.read_files(), *latex.read_files(texformat.fls())})),
-            "epoch": epoch, "command": latex.command(), "texinputs": latex.texinputs()}
+
+def _tex_sources() -> dict[str, str]:
+    """The hand-written files among those, by content, as a build begins (what builds make aside)."""
+    made = tuple(paths.rel(folder) + "/" for folder in (paths.BUILD, paths.FIGURES))
+    return _hashes([rel for rel in _tex_files() if not rel.startswith(made)])
 
 
 def _tex_reason(manifest: Manifest, parts: dict) -> str | None:
@@ -146,6 +156,7 @@ class BuildResult(NamedTuple):
     passes: int = 0
     artifacts: int = 0
     outputs: tuple[str, ...] = ()
+    raced: tuple[str, ...] = ()    # files TeX reads that changed while the build ran
 
 
 def _replace(made: Path, final: Path) -> None:
@@ -184,6 +195,7 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> Bu
     from hw1.engine import quick
 
     result = None
+    begun = quick.begin()    # a file saved while the build runs makes the next one a full build
     try:
         result = _build(explain, echo)
         return result
@@ -192,18 +204,19 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> Bu
     finally:
         discover.save_cache()
         deps.save_hashes()
-        if result is None:
+        if result is None or result.raced:
             quick.forget()
         else:   # what a build that finds nothing to do says
             noop = [f"artifacts: 0 rebuilt, {result.artifacts} reused",
                     *result.warnings,
                     f"pdf: {paths.rel(paths.PDF)} is up to date"]
-            quick.record(result.outputs, noop)
+            quick.record(result.outputs, noop, begun)
 
 
 def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
     start = time.perf_counter()
     with lock(echo):
+        sources = _tex_sources()
         store.remove_orphans()
         try:
             found, warnings = declarations_and_references(echo)
@@ -253,15 +266,21 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
         _replace(made, paths.PDF)
         _replace(made.with_suffix(".synctex.gz"), paths.PDF.with_suffix(".synctex.gz"))
         parts = tex_components(epoch)     # with what this run read
+        # a file saved while TeX ran (it may have read either version): recorded as the build
+        # found it, so that the next build compiles again
+        raced = tuple(rel for rel, digest in sources.items() if parts["read"].get(rel, digest) != digest)
+        parts["read"].update({rel: sources[rel] for rel in raced})
         manifest.tex = {"key": store.key_of(parts), "components": parts, "pdf": deps.sha256_file(paths.PDF),
                         "format": fmt_record}
         manifest.save()
         if note:
             echo(f"note: {note}")
+        if raced:
+            echo(f"note: {', '.join(raced)} changed while the build ran: the next build compiles again")
         echo(f"latex: {passes} pdflatex pass(es) in {time.perf_counter() - t0:.1f} s; {summary.line()}")
         echo(f"pdf: {paths.rel(paths.PDF)} ({latex.page_count() or '?'} pages, "
              f"{paths.PDF.stat().st_size // 1024} kB) in {time.perf_counter() - start:.1f} s")
-        return BuildResult(rebuilt, True, warnings, passes, len(todo), _outputs(todo))
+        return BuildResult(rebuilt, True, warnings, passes, len(todo), _outputs(todo), raced)
 
 
 def _start_tex_early(todo: list, manifest: Manifest) -> set[str]:

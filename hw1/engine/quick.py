@@ -67,37 +67,59 @@ def _stamps(names: list[str]) -> list:
     return out
 
 
-def _fingerprint(names: list[str]) -> str:
-    data = json.dumps([_environment(), names, _stamps(names)])
+def _fingerprint(names: list[str], stamps: list | None = None) -> str:
+    data = json.dumps([_environment(), names, _stamps(names) if stamps is None else stamps])
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _watched(outputs: list[str]) -> list[str]:
-    """What a build depends on or made, as paths: the project's sources and folders, the
-    document, the outputs, the build's state, the folders libraries are installed in."""
+def _relative(names: set[str]) -> set[str]:
+    root = str(paths.ROOT)
+    return {os.path.relpath(n, root) if (n + "/").startswith(root + "/") else n for n in names}
+
+
+def _sources() -> set[str]:
+    """What a build reads that the author or an installer changes: the project's sources and
+    their folders, the configuration, the folders libraries are installed in."""
     names: set[str] = {str(paths.CONFIG_FILE)}
     for top in (paths.PACKAGE, paths.DOC):
         for folder, dirs, files in os.walk(top):
             dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
             names.add(folder)
             names.update(os.path.join(folder, f) for f in files if not f.endswith((".pyc", ".nbi", ".nbc")))
+    names.update(entry for entry in sys.path if entry and os.path.isdir(entry))
+    return _relative(names)
+
+
+def _made(outputs: list[str]) -> set[str]:
+    """What a build made: its outputs and state files."""
+    names: set[str] = set()
     for folder in (paths.BUILD, paths.CACHE, paths.GENERATED, paths.FIGURES, paths.TEX_OUT):
         if folder.is_dir():   # their files (not the folders, which the build's own writes touch)
             names.update(str(p) for p in folder.iterdir() if p.is_file() and p != STATE
                          and not p.name.startswith("."))
     names.update(str(paths.ROOT / rel) for rel in outputs)
-    names.update(entry for entry in sys.path if entry and os.path.isdir(entry))
-    root = str(paths.ROOT)
-    return sorted({os.path.relpath(n, root) if (n + "/").startswith(root + "/") else n for n in names})
+    return _relative(names)
 
 
-def record(outputs: list[str], lines: list[str]) -> None:
-    """After a successful build: remember the state it left, and what a no-op would say."""
+def begin() -> dict[str, list | None]:
+    """The sources' metadata as a build begins.  What the build then records for the next
+    no-op is this, not what the sources are at its end: a file saved while the build ran
+    makes the next build a full one, which decides by content."""
+    names = sorted(_sources())
+    return dict(zip(names, _stamps(names), strict=True))
+
+
+def record(outputs: list[str], lines: list[str], begun: dict[str, list | None]) -> None:
+    """After a successful build: remember the state it left (its sources as ``begun``), and
+    what a no-op would say."""
     from hw1.engine import deps
 
-    names = _watched(outputs)
+    names = sorted({*begun, *_made(outputs)})
+    later = [n for n in names if n not in begun]
+    stamps = {**dict(zip(later, _stamps(later), strict=True)), **begun}
+    fingerprint = _fingerprint(names, [stamps[n] for n in names])
     try:
-        deps.write_state(STATE, {"names": names, "fingerprint": _fingerprint(names), "lines": lines})
+        deps.write_state(STATE, {"names": names, "fingerprint": fingerprint, "lines": lines})
     except OSError:
         pass
 
