@@ -53,25 +53,33 @@ def _warm_figures() -> int:
     """Draw every figure of the document once, from the data the cache holds, and throw the
     drawings away: matplotlib's font and text-layout caches then hold what the document's
     figures use (a third of a second per redraw).  The child forgets the modules imported here;
-    only the libraries' caches stay."""
+    only the libraries' caches stay, not the settings a figure function may change
+    (``plt.rcParams``, numpy's print options): they are put back as they were."""
     import io
 
+    import matplotlib
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from hw1.engine import discover, run, store
 
-    drawn = 0
-    for decl in discover.declarations():
-        if decl.kind != "figure" or decl.wrong:
-            continue
-        try:
-            fn, _ = run.load(decl)
-            fig = run.call(fn, store.cached_inputs(decl))
-            fig.savefig(io.BytesIO(), format="pdf")
-            plt.close(fig)
-            drawn += 1
-        except Exception:   # noqa: BLE001 - a figure that cannot be drawn now is the build's to report
-            plt.close("all")
+    drawn, options = 0, np.get_printoptions()
+    try:
+        for decl in discover.declarations():
+            if decl.kind != "figure" or decl.wrong:
+                continue
+            with matplotlib.rc_context():
+                try:
+                    fn, _ = run.load(decl)
+                    fig = run.call(fn, store.cached_inputs(decl))
+                    fig.savefig(io.BytesIO(), format="pdf")
+                    drawn += 1
+                except Exception:   # noqa: BLE001 - a figure that cannot be drawn now is the build's to report
+                    pass
+                finally:
+                    plt.close("all")
+    finally:
+        np.set_printoptions(**options)
     return drawn
 
 
@@ -330,17 +338,25 @@ def watch(echo: Callable[[str], None] = print, *, stop=None) -> None:
 
     from watchfiles import watch as watch_files
 
+    previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.perf_counter()
-    loaded = warm_up()
-    echo(f"watch: {', '.join(loaded) or 'no library'} loaded in {time.perf_counter() - t0:.1f} s; "
-         f"watching {paths.rel(paths.DOC)}/ and {paths.rel(paths.PACKAGE)}/ (Ctrl-C to stop)")
+    started = False
     try:
-        rebuild([], echo)
+        # watching starts with the first (empty) round, before the warm-up and the first build,
+        # so that what is saved meanwhile is rebuilt right after them; then a round every 0.2 s
         for changes in watch_files(paths.DOC, paths.PACKAGE, watch_filter=_relevant, debounce=400, step=15,
-                                   stop_event=stop):
-            changed = sorted({paths.rel(Path(p)) for _, p in changes})
-            rebuild(changed, echo)
+                                   rust_timeout=200, yield_on_timeout=True, stop_event=stop):
+            if not started:
+                started = True
+                loaded = ", ".join(warm_up()) or "no library"
+                echo(f"watch: {loaded} loaded in {time.perf_counter() - t0:.1f} s; "
+                     f"watching {paths.rel(paths.DOC)}/ and {paths.rel(paths.PACKAGE)}/ (Ctrl-C to stop)")
+                rebuild([], echo)
+            if changes:
+                rebuild(sorted({paths.rel(Path(p)) for _, p in changes}), echo)
     finally:
         _stop_next()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
