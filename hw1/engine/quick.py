@@ -1,11 +1,12 @@
 """The no-op, answered before the build is even imported.
 
 At the end of every successful build, the metadata (size, times, inode) of every file and
-folder the build depends on or made is recorded, with the environment it ran in.  The next
-``invoke build-pdf`` first compares them: if not one has changed, nothing can have changed,
-and it says so at once.  Any difference (an edit, a ``touch``, a new file, a library
-installed, another commit) sends it down the full build, which decides by content as always.
-Standard library only.
+folder the build depends on or made is recorded, with the environment it ran in: the sources'
+as the build began (a file saved while it ran then counts as changed), its outputs' as it
+ended.  The next ``invoke build-pdf`` first compares them: if not one has changed, nothing can
+have changed, and it says so at once.  Any difference (an edit, a ``touch``, a new file, a
+library installed, another commit) sends it down the full build, which decides by content as
+always.  Standard library only.
 """
 
 from __future__ import annotations
