@@ -128,7 +128,6 @@ class Claim:
         try:
             points = list(self.points()) if problem is None else []
             for point in points:
-                stage = "evaluation"
                 try:
                     got = self.evaluate(point)
                 except Exception as exc:  # a formula that cannot be evaluated is a failed claim

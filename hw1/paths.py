@@ -123,7 +123,7 @@ def raised_at(exc: BaseException) -> str:
     machinery = (PACKAGE / "engine", PACKAGE / "claims.py")
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         file = Path(frame.filename).resolve()
-        if file.is_relative_to(ROOT) and not any(file == m or file.is_relative_to(m) for m in machinery):
+        if file.is_relative_to(ROOT) and not any(file.is_relative_to(m) for m in machinery):
             return f"{rel(file)}:{frame.lineno}"
     return ""
 

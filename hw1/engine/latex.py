@@ -301,11 +301,14 @@ def _pass(env: dict[str, str], fmt: Path | None, outdir: Path) -> subprocess.Com
 class Spare:
     r"""A pdflatex pass started ahead of time, for ``invoke watch``: it loads the precompiled
     preamble, then waits, before it reads a single file of the document, until it is told to go
-    (a line written to a named pipe, which it reads with \read and runs).  Told to go, it runs
-    exactly the pass ``command`` describes, in a folder of its own (build/tex/spare-<pid>/) that
-    holds a copy of the auxiliary files; what it writes is then moved to the build's output
-    folder.  It is used only for a pass with the very command, environment and format it was
-    started with; otherwise it is stopped and the pass runs as usual.
+    (a line written to a named pipe, which it reads with \read and runs); or, given ``pause``
+    (the file the author edited last), it typesets the document at once up to that file and
+    waits just before reading it, going on only if what it read is still as it was.  Told to
+    go, it runs exactly the pass ``command`` describes, in a folder of its own
+    (build/tex/spare-<pid>/) that holds a copy of the auxiliary files; what it writes is then
+    moved to the build's output folder.  It is used only for a pass with the very command,
+    environment and format it was started with; otherwise it is stopped and the pass runs as
+    usual.
 
     The build may tell it to go before its figures are drawn (``start``): the pass then waits
     at each of those figures (``\fig``, on a named pipe of its own) until the build says the
@@ -399,7 +402,7 @@ class Spare:
                 src, dst = outdir / f"{paths.JOB}{ext}", self.dir / f"{paths.JOB}{ext}"
                 if src.is_file():
                     shutil.copyfile(src, dst)
-        for k, name in enumerate(dict.fromkeys(figures), 1):
+        for k, name in enumerate(figures, 1):
             self.waiting[name] = self.dir / f"wait-{k}"
             os.mkfifo(self.waiting[name])
         orders = "".join(r"\hwawait{%s}{%s}" % (paths.rel(f), n) for n, f in self.waiting.items())

@@ -310,9 +310,8 @@ def rebuild(changed: Iterable[str], echo: Callable[[str], None] = print) -> dict
         load_library(list(_LOADED))
     # an author who just edited one .tex file will likely edit it again: the next pass typesets
     # the document ahead up to that file, and waits there
-    tex = [name for name in changed if name.endswith(".tex")]
-    _fork_child(tex[0] if outcome["ok"] and outcome["compiled"] and tex == list(changed) and len(tex) == 1
-                else None)
+    one_tex = len(changed) == 1 and changed[0].endswith(".tex") and outcome["ok"] and outcome["compiled"]
+    _fork_child(changed[0] if one_tex else None)
     return outcome
 
 
