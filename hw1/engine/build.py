@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1 import paths
-from hw1.engine import deps, discover, fragments, latex, store, texscan
+from hw1.engine import deps, discover, fragments, latex, paths, store, texscan
 from hw1.engine.quick import say
 from hw1.engine.store import BuildError, Manifest
 

@@ -17,7 +17,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from hw1 import paths
+from hw1.engine import paths
 
 # What each source file imports, by its content: parsing every module on every build would
 # be most of a no-op build's time.  A missing or damaged file only means parsing again.

@@ -21,8 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1 import paths
-from hw1.engine import deps
+from hw1.engine import deps, paths
 from hw1.engine.declare import KINDS
 
 CACHE_FILE = paths.CACHE / "declarations.json"

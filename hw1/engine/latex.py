@@ -24,8 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1 import paths
-from hw1.engine import fragments
+from hw1.engine import fragments, paths
 
 MAX_PASSES = 5
 AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".nav", ".snm")   # what a pass reads back

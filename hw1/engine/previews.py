@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from hw1 import paths
+from hw1.engine import paths
 
 
 def _count(name: str, value, low: int, high: int) -> int:

@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Callable
 
-from hw1 import paths
+from hw1.engine import paths
 
 STATE = paths.CACHE / "noop.json"
 

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from hw1 import paths
+from hw1.engine import paths
 
 FMT_DIR = paths.TEX_OUT / "fmt"
 

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1 import paths
+from hw1.engine import paths
 
 MACROS = {"claim": "claim", "claims": "claim", "val": "value", "valdef": "value", "fig": "figure",
           "madeby": None}

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1 import paths
+from hw1.engine import paths
 
 EXTENSIONS = (".tex", ".py", ".bib", ".sty", ".cls")
 WARM_EXTRA = {   # submodules worth loading with their package

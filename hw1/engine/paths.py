@@ -1,0 +1,142 @@
+"""Every folder of the project, named once.  Nothing else in hw1 builds paths by hand.
+
+Where the document lives is configuration, read from ``[tool.hw1]`` in the project's
+``pyproject.toml`` (the project is the folder that holds the hw1 package)::
+
+    [tool.hw1]
+    main = "doc/main.tex"     # the document's main LaTeX file
+    doc = "doc"               # hand-written .tex files and the modules beside them
+    figures = "figures"       # generated figures
+    build = "build"           # everything else the build makes
+    previews = "previews"     # PNG previews of the first pages
+
+Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]   # the project: the folder that holds the hw1 package
+PACKAGE = ROOT / "hw1"
+CONFIG_FILE = ROOT / "pyproject.toml"
+DEFAULTS = {"figures": "figures", "build": "build", "previews": "previews"}
+KEYS = ("main", "doc", "figures", "build", "previews")
+
+
+class ConfigError(ValueError):
+    """``[tool.hw1]`` is missing or names something that is not there."""
+
+
+def _simple_table(text: str) -> dict[str, str] | None:
+    """The ``[tool.hw1]`` table if it holds only ``key = "string"`` lines (the usual case, read
+    without importing tomllib, which costs a no-op build 15 ms); None if anything else is there,
+    or no such table (then tomllib reads the file, and says if it is not TOML)."""
+    m = re.search(r"^\[tool\.hw1\][ \t]*(?:#.*)?$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    if not m:
+        return None
+    table = {}
+    for line in m.group(1).splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        kv = re.fullmatch(r'([A-Za-z_][\w-]*)\s*=\s*"([^"\\]*)"\s*(?:#.*)?', line)
+        if not kv:
+            return None
+        table[kv.group(1)] = kv.group(2)
+    return table
+
+
+def read_config(path: Path = CONFIG_FILE) -> dict[str, str]:
+    """``[tool.hw1]`` of ``path``, checked: known keys, string values, ``main`` present."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    table = _simple_table(text)
+    if table is None:
+        try:
+            import tomllib
+        except ImportError:            # Python 3.10
+            import tomli as tomllib
+
+        try:
+            table = tomllib.loads(text).get("tool", {}).get("hw1", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{path.name} [tool.hw1]: unknown key(s) {unknown}; expected some of {list(KEYS)}")
+    bad = [k for k, v in table.items() if not isinstance(v, str) or not v]
+    if bad:
+        raise ConfigError(f"{path.name} [tool.hw1]: {bad[0]} must be a non-empty path string, "
+                          f"got {table[bad[0]]!r}")
+    if "main" not in table:
+        raise ConfigError(f"{path.name} has no [tool.hw1] main = \"<folder>/<document>.tex\": "
+                          "hw1 does not know which document to build")
+    if not table["main"].endswith(".tex"):
+        raise ConfigError(f"{path.name} [tool.hw1]: main must name a .tex file, got {table['main']!r}")
+    config = {**DEFAULTS, "doc": Path(table["main"]).parent.as_posix(), **table}
+    for key in KEYS:
+        if Path(config[key]).is_absolute() or ".." in Path(config[key]).parts:
+            raise ConfigError(f"{path.name} [tool.hw1]: {key} must be a path inside the project, "
+                              f"got {config[key]!r}")
+    if Path(config["doc"]) == Path(".") or not config["doc"].replace("/", "").isidentifier():
+        raise ConfigError(f"{path.name} [tool.hw1]: doc must be a folder inside the project whose name "
+                          f"is a Python identifier (its modules are imported as <doc>.<module>), "
+                          f"got {config['doc']!r}")
+    return config
+
+
+CONFIG = read_config()
+MAIN_TEX = ROOT / CONFIG["main"]   # the document's main LaTeX file
+DOC = ROOT / CONFIG["doc"]         # hand-written LaTeX and the modules beside it (tracked)
+FIGURES = ROOT / CONFIG["figures"]  # generated figures (git-ignored)
+BUILD = ROOT / CONFIG["build"]     # everything else the build makes (git-ignored)
+GENERATED = BUILD / "generated"    # LaTeX fragments written by the build
+CACHE = BUILD / "cache"            # content-addressed results: manifest and data files
+TEX_OUT = BUILD / "tex"            # TeX's working folder (aux, log, fls, the preamble's format)
+JOB = MAIN_TEX.stem                # TeX's job name: build/tex/<job>.log, build/<job>.pdf
+PDF = BUILD / f"{JOB}.pdf"         # the product; replaced only by a successful build
+PREVIEWS = ROOT / CONFIG["previews"]  # PNG previews of the first pages, shown by README
+
+# the hand-written sources a build needs, relative to ROOT (tests and benchmarks copy these)
+SOURCES = ("hw1", CONFIG["doc"], "tasks.py", "pyproject.toml", f"{CONFIG['figures']}/README.md",
+           f"{CONFIG['figures']}/.gitignore")
+
+
+def rel(path: Path) -> str:
+    """``path`` relative to the project, for messages ("doc/part.tex")."""
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def raised_at(exc: BaseException) -> str:
+    """Where the project's own code raised ``exc``: "doc/part.py:41", the innermost frame
+    in the project outside the machinery that calls the author's code (hw1's engine);
+    '' if none."""
+    import traceback
+
+    machinery = (PACKAGE / "engine",)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        file = Path(frame.filename).resolve()
+        if file.is_relative_to(ROOT) and not any(file.is_relative_to(m) for m in machinery):
+            return f"{rel(file)}:{frame.lineno}"
+    return ""
+
+
+def copy_sources(dest: Path) -> Path:
+    """Copy the hand-written sources into ``dest``: a project that builds on its own."""
+    import shutil
+
+    for name in dict.fromkeys(SOURCES):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
