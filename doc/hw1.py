@@ -7,14 +7,14 @@ from hw1.engine import value
 
 @value
 def claim_points():
-    from hw1.claims import POINTS
+    from hw1.engine.claims import POINTS
 
     return POINTS
 
 
 @value(digits=1, sci=True)
 def claim_tol():
-    from hw1.claims import DEFAULT_TOL
+    from hw1.engine.claims import DEFAULT_TOL
 
     return DEFAULT_TOL
 

@@ -16,8 +16,8 @@ import sympy as sp
 
 from hw1 import logistic
 from hw1 import symbolic as s
-from hw1.claims import POINTS
 from hw1.engine import check, claim, experiment, figure, value
+from hw1.engine.claims import POINTS
 
 N = sp.Symbol("N", integer=True, positive=True)      # number of data points
 m = s.indexed("m", "m")                               # margins along w_hat

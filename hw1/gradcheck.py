@@ -69,6 +69,7 @@ import numpy as np
 from hw1 import activations, losses
 from hw1._validate import choice, describe, is_torch_tensor, positive_float, positive_int, torch_to_numpy
 from hw1._validate import seed as _seed
+from hw1.engine.claims import rel_err
 from hw1.net import MAX_PARAMS, PARAM_NAMES, TwoLayerNet
 
 KINK_MARGIN = 1e-3
@@ -82,12 +83,6 @@ ACT_ULPS = 8           # relative error, in units of U32, of a float32 sigmoid o
 SAFETY = 2             # float32 tolerance = SAFETY * first-order rounding-error bound
 TENSORS = ("numpy", "torch")
 REDUCTIONS = (None, "mean", "sum")
-
-
-def rel_err(a, b) -> float:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
-    return 0.0 if scale == 0.0 else float(np.max(np.abs(a - b)) / scale)
 
 
 @dataclass

@@ -140,3 +140,32 @@ def test_imports_are_found_in_every_kind_of_nested_statement():
     found = [a.name for n in deps._statements(tree) if isinstance(n, ast.Import) for a in n.names]
     found += [n.module for n in deps._statements(tree) if isinstance(n, ast.ImportFrom)]
     assert sorted(found) == ["a", "b", "c", "d", "e", "g", "h", "i", "j", "k"]
+
+
+def test_an_artifact_key_holds_its_module_closure_and_only_the_engine_code(fake_project):
+    """Editing a library module rebuilds only the declarations whose modules import it: the
+    key's sources are the module's import closure, and the engine code it holds is the
+    engine's own (no module of the homework's library rides along with the claim machinery)."""
+    from hw1.engine import store
+
+    (fake_project / "hw1" / "c.py").write_text("Y = 2\n")          # imported by no document module
+    (fake_project / "doc").mkdir()
+    (fake_project / "doc" / "p.py").write_text("from hw1 import a\n")
+    store._shared.cache_clear()
+    try:
+        for kind in store.ENGINE:
+            tables = store._shared("doc.p", kind)
+            assert sorted(tables["sources"][1]) == ["hw1/__init__.py", "hw1/a.py", "hw1/b.py"]
+    finally:
+        store._shared.cache_clear()
+
+
+def test_the_engine_code_in_every_key_lies_in_the_engine():
+    from hw1.engine import store
+
+    for kind, modules in store.ENGINE.items():
+        engine: dict[str, str] = {}
+        for name in modules:
+            engine.update(deps.closure(name))
+        assert engine, kind
+        assert [rel for rel in engine if not rel.startswith("hw1/engine/") and rel != "hw1/__init__.py"] == []

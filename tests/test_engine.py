@@ -373,6 +373,46 @@ def test_the_engine_names_no_document():
     assert out.stdout == ""
 
 
+def test_the_engine_imports_nothing_of_the_homework():
+    """Every import written anywhere in hw1/engine/ (at the top or inside a function), read with
+    ast: what it names of the hw1 package lies inside hw1/engine/."""
+    import ast
+
+    engine = Path(__file__).resolve().parent.parent / "hw1" / "engine"
+    outside = []
+    for path in sorted(engine.rglob("*.py")):
+        package = "hw1.engine" + "".join(f".{p}" for p in path.parent.relative_to(engine).parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([node.module] if node.module else []))
+                # "from hw1 import x" imports hw1.x
+                names = [f"{base}.{a.name}" for a in node.names] if base == "hw1" else [base]
+            else:
+                continue
+            outside += [f"{path.name}:{node.lineno} {name}" for name in names
+                        if name.split(".")[0] == "hw1" and not (name + ".").startswith("hw1.engine.")]
+    assert outside == []
+
+
+def test_importing_the_engine_loads_no_homework_module():
+    """What actually runs: the engine's modules, all imported, load no module of hw1 outside it."""
+    engine = Path(__file__).resolve().parent.parent / "hw1" / "engine"
+    modules = sorted(f"hw1.engine.{p.stem}" for p in engine.glob("*.py") if p.stem != "__init__")
+    script = ("import sys, importlib\n"
+              f"for m in {modules!r}: importlib.import_module(m)\n"
+              "print(sorted(m for m in sys.modules if m.startswith('hw1') and m != 'hw1'"
+              " and not m.startswith('hw1.engine')))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=engine.parent.parent, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 @slow
 def test_the_precompiled_preamble_changes_no_byte(fixture_copy, tmp_path):
     from conftest import copy_built

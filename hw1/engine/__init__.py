@@ -1,11 +1,23 @@
-"""The build engine, which knows nothing of any particular document.
+"""The build engine, which knows nothing of any particular document: it imports nothing of the
+hw1 package outside ``hw1/engine/`` (a test walks its import graph).
 
+What an author uses:
 - ``declare``: the decorators an author writes (``experiment``, ``value``, ``figure``,
   ``claim``, ``check``), re-exported here: ``from hw1.engine import claim, value``.
+- ``claims``: a claim ``lhs = rhs``, printed and checked numerically on seeded points;
+  ``printing``: its LaTeX printer and numeric namespace (symbols made with their LaTeX).
+
+What the build runs:
+- ``paths``: every folder of the project, from ``[tool.hw1]``.
 - ``discover``: finds the declarations by reading the document's modules (no import).
 - ``texscan``: reads the hand-written LaTeX: names it uses, unmarked display math, unfinished work.
-- ``store``: content-addressed artifacts; ``fragments``: the LaTeX they become.
-- ``latex``: the TeX run; ``build``: ties them together; ``checking``: ``invoke check``.
+- ``deps``: what an artifact depends on (import closures, library versions, file hashes).
+- ``store``: content-addressed artifacts, computed by worker processes; ``run``: running one
+  declaration; ``fragments``: the LaTeX they become (``tex/verified.sty`` reads it).
+- ``latex``: the TeX run; ``texformat``: the precompiled preamble.
+- ``build``: ties them together (``invoke build-pdf``); ``quick``: the no-op answered at once;
+  ``checking``: ``invoke check``; ``watch``: ``invoke watch``; ``previews``: PNG pages;
+  ``toolchain``: ``invoke setup``.
 
 Importing this package imports only the standard library.
 """

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from hw1 import paths
+from hw1.engine import paths
 from hw1.engine.declare import Declared, declared
 from hw1.engine.discover import Declaration
 
@@ -95,7 +95,7 @@ def write_output(decl: Declaration, inputs: Mapping, temp: Path) -> None:
                                        sci_=o["sci"])
         temp.write_text(fragments.value_fragment(decl.name, decl.where, latex), encoding="utf-8")
     elif decl.kind == "claim":
-        from hw1 import claims
+        from hw1.engine import claims
 
         claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where)
         result = claim.verify()
@@ -141,7 +141,7 @@ class Runner:
         return {name.partition(".")[2]: self.data(name) for name in decl.inputs}
 
     def claim(self, decl: Declaration):
-        from hw1 import claims
+        from hw1.engine import claims
 
         fn, record = load(decl)
         return claims.make(decl.name, fn, record.options, self.inputs(decl), where=decl.where)

@@ -26,8 +26,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from hw1 import paths
-from hw1.engine import deps
+from hw1.engine import deps, paths
 from hw1.engine.discover import Declaration
 
 MANIFEST = paths.CACHE / "manifest.json"
@@ -36,7 +35,8 @@ FORMAT = 3   # bump to invalidate every cache entry
 BUILT = ("experiment", "value", "claim", "figure")   # checks run in `invoke check` only
 # the engine code that turns a declaration's result into its output (run.write_output), by kind
 ENGINE = {"experiment": ("hw1.engine.run",), "value": ("hw1.engine.run", "hw1.engine.fragments"),
-          "figure": ("hw1.engine.run",), "claim": ("hw1.engine.run", "hw1.engine.fragments", "hw1.claims")}
+          "figure": ("hw1.engine.run",),
+          "claim": ("hw1.engine.run", "hw1.engine.fragments", "hw1.engine.claims")}
 
 
 class BuildError(Exception):
