@@ -144,6 +144,7 @@ class GradientReport:
     dtype: str = "float64"
     ran: int | None = None         # trials compared (fewer than ``trials`` when the candidate failed)
     notes: list[str] = field(default_factory=list)   # hints, not failures
+    convention: str = ""           # every gradient off by one factor: the loss convention they follow
 
     def __bool__(self) -> bool:
         return not self.problems and all(r.ok(self.rtol_autograd, self.rtol_fd) for r in self.rows)
@@ -178,27 +179,40 @@ class GradientReport:
                 f"  tol: vs autograd, the {auto} of each trial (u = 2^-24 = {U32:.1e}; largest shown);",
                 f"  vs fin.diff {fd}; err/tol: the worst trial, vs autograd or fin.diff (see hw1.gradcheck)"]
 
+    def verdict(self, r: ParamCheck) -> str:
+        """The result column of row ``r``: 'ok', or 'FAIL: ' with the reason and the diagnosis."""
+        if r.ok(self.rtol_autograd, self.rtol_fd):
+            return "ok"
+        if r.compared:
+            verdict = "FAIL" + (f": {r.reason}" if r.reason else "")
+        else:   # never compared: never "ok"
+            verdict = "FAIL: " + (r.reason or "not compared: the candidate failed")
+        if r.diagnosis and not (r.reason and r.diagnosis.startswith("wrong shape")):
+            verdict += ("; " if r.reason else ": ") + r.diagnosis   # (a reason gives the shapes)
+        return verdict
+
+    @property
+    def worst_ratio(self) -> float:
+        """The largest error over its tolerance, of any gradient against autograd or finite
+        differences (<= 1 for a match)."""
+        return max((max(r.worst_autograd, r.worst_fd) for r in self.rows if r.compared), default=0.0)
+
     def __str__(self) -> str:
         lines = self._head()
         tol = f" {'tol':>8} {'err/tol':>8}" if self.derived else ""
         lines.append(f"  {'param':<6} {'shape':<9} {'shape ok':<9} {'vs autograd':>12} "
                      f"{'vs fin.diff':>12}{tol}  result")
         for r in self.rows:
-            ok = r.ok(self.rtol_autograd, self.rtol_fd)
             if r.compared:
                 errors = f"{r.err_autograd:>12.2e} {r.err_fd:>12.2e}"
                 if self.derived:
                     errors += f" {r.rtol_autograd:>8.1e} {max(r.worst_autograd, r.worst_fd):>8.2g}"
-                verdict = "ok" if ok else "FAIL" + (f": {r.reason}" if r.reason else "")
-            else:   # never compared: no number to show, and never "ok"
+            else:   # never compared: no number to show
                 errors = f"{'-':>12} {'-':>12}" + (f" {'-':>8} {'-':>8}" if self.derived else "")
-                verdict = "FAIL: " + (r.reason or "not compared: the candidate failed")
-            if r.diagnosis and not (r.reason and r.diagnosis.startswith("wrong shape")):
-                verdict += ("; " if r.reason else ": ") + r.diagnosis   # (a reason gives the shapes)
             shape_ok = "-" if r.shape_ok is None else str(r.shape_ok)
-            lines.append(f"  {r.name:<6} {str(r.shape):<9} {shape_ok:<9} {errors}  {verdict}")
+            lines.append(f"  {r.name:<6} {str(r.shape):<9} {shape_ok:<9} {errors}  {self.verdict(r)}")
         lines += [f"  FAIL: {p}" for p in self.problems]
-        lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  note: {n}" for n in self.notes + ([self.convention] if self.convention else [])]
         if self.rejected_near_kink:
             lines.append(f"  ({self.rejected_near_kink} point(s) redrawn: min |z1| < {KINK_MARGIN:g}, "
                          "too close to the ReLU kink)")
@@ -661,9 +675,7 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
             row.diagnosis = f"wrong shape (got {got_shape[row.name]}, expected {row.shape})"
         elif row.shape_ok is False or mismatch:
             row.diagnosis, row.factor = _diagnosis(row.samples, row.shape, batch, K, row.tol32)
-    convention = _convention_note(report.rows, loss, reduction, batch, K)
-    if convention:
-        report.notes.append(convention)
+    report.convention = _convention_note(report.rows, loss, reduction, batch, K)
     if returned_float32 and not float32 and not report:
         report.notes.append("the candidate returned float32 gradients, checked here against float64 "
                             "tolerances; to check a float32 computation, pass dtype=torch.float32 "
