@@ -144,7 +144,7 @@ class GradientReport:
     dtype: str = "float64"
     ran: int | None = None         # trials compared (fewer than ``trials`` when the candidate failed)
     notes: list[str] = field(default_factory=list)   # hints, not failures
-    convention: str = ""           # every gradient off by one factor: the loss convention they follow
+    convention: str = ""           # every gradient off by one factor: the loss they are the gradients of
 
     def __bool__(self) -> bool:
         return not self.problems and all(r.ok(self.rtol_autograd, self.rtol_fd) for r in self.rows)
@@ -212,7 +212,11 @@ class GradientReport:
             shape_ok = "-" if r.shape_ok is None else str(r.shape_ok)
             lines.append(f"  {r.name:<6} {str(r.shape):<9} {shape_ok:<9} {errors}  {self.verdict(r)}")
         lines += [f"  FAIL: {p}" for p in self.problems]
-        lines += [f"  note: {n}" for n in self.notes + ([self.convention] if self.convention else [])]
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.convention:
+            ours = _reduction_name(self.loss, self.reduction)
+            lines.append(f"  note: all four gradients show {self.rows[0].diagnosis}: your gradients are of "
+                         f"{self.convention}, this check's are of {ours}")
         if self.rejected_near_kink:
             lines.append(f"  ({self.rejected_near_kink} point(s) redrawn: min |z1| < {KINK_MARGIN:g}, "
                          "too close to the ReLU kink)")
@@ -445,18 +449,17 @@ def _convention_names(scale: float, loss: str, B: int, K: int) -> list[str]:
     return names
 
 
-def _convention_note(rows: list[ParamCheck], loss: str, reduction: str | None, B: int, K: int) -> str:
-    """When every gradient is off by the same factor (the loss was scaled), the convention the
-    candidate's gradients follow, beside the check's; else ''."""
+def _convention(rows: list[ParamCheck], loss: str, reduction: str | None, B: int, K: int) -> str:
+    """When every gradient is off by the same factor (the loss was scaled), the loss convention the
+    candidate's gradients follow (``_convention_names``); else ''."""
     if any(r.factor is None for r in rows) or len({r.diagnosis for r in rows}) != 1:
         return ""
-    s = loss_scale(loss, reduction, B, K)
-    theirs = _convention_names(rows[0].factor * s, loss, B, K)
-    if not theirs:
-        return ""
-    ours = _convention_names(s, loss, B, K)[0].split(" (")[0]
-    return f"all four gradients show {rows[0].diagnosis}: your gradients are of {' = '.join(theirs)}, " \
-        f"this check's of {ours}"
+    return " = ".join(_convention_names(rows[0].factor * loss_scale(loss, reduction, B, K), loss, B, K))
+
+
+def _reduction_name(loss: str, reduction: str | None) -> str:
+    """The convention of a reduction, named as in ``_convention_names``."""
+    return "sum over outputs, mean over batch" if reduction is None and loss == "mse" else reduction or "mean"
 
 
 def _raised_in(exc: BaseException) -> str:
@@ -675,7 +678,7 @@ def verify_gradients(candidate: Callable[[dict, np.ndarray, np.ndarray], dict], 
             row.diagnosis = f"wrong shape (got {got_shape[row.name]}, expected {row.shape})"
         elif row.shape_ok is False or mismatch:
             row.diagnosis, row.factor = _diagnosis(row.samples, row.shape, batch, K, row.tol32)
-    report.convention = _convention_note(report.rows, loss, reduction, batch, K)
+    report.convention = _convention(report.rows, loss, reduction, batch, K)
     if returned_float32 and not float32 and not report:
         report.notes.append("the candidate returned float32 gradients, checked here against float64 "
                             "tolerances; to check a float32 computation, pass dtype=torch.float32 "

@@ -344,15 +344,14 @@ def summary(report: GradientReport) -> str:
         return f"ok (err/tol {report.worst_ratio:.2g})"
     if report.problems:
         return "FAIL: " + report.problems[0]
-    if report.convention:
-        return "FAIL: " + report.convention
     groups: dict[str, list[str]] = {}
     for r in report.rows:
         verdict = report.verdict(r)
         if verdict != "ok":
             groups.setdefault(verdict.removeprefix("FAIL: ").removeprefix("FAIL"), []).append(r.name)
-    return "FAIL: " + "; ".join(f"{' '.join(names)}: {what}" if what else " ".join(names)
-                                for what, names in groups.items())
+    return "FAIL: " + "; ".join([f"{' '.join(names)}: {what}" if what else " ".join(names)
+                                 for what, names in groups.items()] +
+                                ([f"your gradients are of {report.convention}"] if report.convention else []))
 
 
 def file_report(result: FileCheck, dtype: str, reduction: str | None) -> str:
