@@ -49,14 +49,30 @@ mistakes students make (a factor, a transpose, a sign, a wrong derivative) are o
 TF32 or bfloat16 arithmetic (u = 2^-11, 2^-8) is not float32 and fails these tolerances.  Each
 trial is compared with its own tolerance; the report shows the largest and the worst err/tol.
 
+The same bound tells, in a float64 check, a mismatch at the level of float32 rounding (code that
+computes or stores some of it in float32).  There the inputs are float64 numbers that such code
+first rounds, each input then carrying E = |input|: one more term in each sum it enters
+(``round_inputs``: (n + 3) in E_z1, (d + 2) in E_z3, + |y| in E_r, (K + 1) in E_dz2, (B + 1) in
+E_dW1).
+
 Diagnosis.  A failing gradient p is compared with autograd's over all trials: "all zeros";
 a constant factor alpha (least squares over every entry of every trial) when alpha ref matches
 the candidate to the check's own tolerance in every trial and to a tenth of its mismatch --
-"opposite sign" for -1, named when it is B, K, B*K, their reciprocals, 2, 1/2, 5 or 1/5
-("factor 5", "factor B = 8", "factor 1/B = 1/8"; when two names share the value, as B = K, both
-are listed, symbols first: "factor B = K = 3"; B = 5 is "factor B = 5"); "transposed" when the
-candidate is ref^T (with a factor if any); "wrong shape (got ..., expected ...)"; otherwise "no
-simple pattern".  A factor needs at least two nonzero reference entries over the trials."""
+"opposite sign" for -1, named by the first of these tiers with a name of that value: B, K, B*K
+and their reciprocals; 2, 1/2, 5, 1/5; one of those constants times one of those sizes (2*K,
+K/2, 1/(2*B), 1/(2*K), 1/(2*B*K), 5*B, ...) -- "factor 5", "factor B = 8", "factor 1/B = 1/8",
+"factor K/2 = 3/2"; when names share the value, as B = K, all are listed: "factor B = K = 3";
+B = 5 is "factor B = 5"; "transposed" when the candidate is ref^T (with a factor if any); "wrong
+shape (got ..., expected ...)" (the table says it once, in the row's reason); in a float64 check,
+"float32 rounding" when every trial is within the float32 bound above; otherwise "no simple
+pattern".  A factor needs at least two nonzero reference entries over the trials.
+When all four gradients show the same factor, the loss was scaled, and ``report.convention``
+names the loss they are the gradients of, when it is c times the mean over all B*K entries, the
+sum, (the sum over outputs, the mean over the batch) or (the mean over outputs, the sum over the
+batch), c = 1, 1/2, -1, -1/2: "your gradients are of ½·mean".  An exception in the candidate
+shows where it was raised in the candidate's own code: file, line and source line.
+
+``python -m hw1.gradcheck mlp.py`` checks course-style files (``hw1.mlpcheck``)."""
 
 from __future__ import annotations
 
