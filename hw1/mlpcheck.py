@@ -298,7 +298,8 @@ def config_name(f: str, g: str, loss: str) -> str:
 @dataclass
 class FileCheck:
     """One file checked in some configurations: a report for each, or one failure for the file
-    (it does not import, or its MLP cannot be built in any of them, for the same reason)."""
+    (it does not import, or its MLP cannot be built in any of them, for the same reason), a
+    message that names the file."""
 
     path: str
     configs: list[tuple[str, str, str]]
@@ -330,7 +331,7 @@ def check_file(path: str, configs, dtype: torch.dtype, reduction: str | None) ->
         else:
             reasons.add("")
     if len(reasons) == 1 and "" not in reasons:
-        result.failure = f"its MLP cannot be built: {reasons.pop()}"
+        result.failure = f"{path}: its MLP cannot be built: {reasons.pop()}"
         return result
     for config in configs:
         result.reports[config] = verify_mlp(course, *config, dtype=dtype, reduction=reduction,
@@ -357,7 +358,7 @@ def summary(report: GradientReport) -> str:
 def file_report(result: FileCheck, dtype: str, reduction: str | None) -> str:
     """The text ``main`` prints for one file given alone."""
     if result.failure:
-        return f"{result.path}: FAIL: {result.failure}"
+        return f"FAIL: {result.failure}"
     if len(result.configs) == 1:
         return f"{result.path}:\n{next(iter(result.reports.values()))}"
     total = len(result.configs)
@@ -376,7 +377,7 @@ def file_report(result: FileCheck, dtype: str, reduction: str | None) -> str:
 def file_line(result: FileCheck) -> str:
     """One line for a file among several."""
     if result.failure:
-        return f"{result.path}: FAIL: {result.failure.splitlines()[0]}"
+        return f"FAIL: {result.failure.splitlines()[0]}"
     total = len(result.configs)
     line = f"{result.path}: {'ok' if result else 'FAIL'}, {result.passed} of {total} configurations pass"
     failing = [(c, r) for c, r in result.reports.items() if not r]
