@@ -226,11 +226,13 @@ def adapter(net, loss_fn: Callable, loss: str, dtype: torch.dtype) -> Callable:
                 raise InterfaceError(f"{loss}_loss(y, y_hat) returned {describe(out)}; expected the "
                                      f"tuple (J, dJdy_hat)")
             net.backward(out[1])
-            grads = net.grads
-            if not isinstance(grads, dict) or any(key not in grads for key in GRAD_KEYS.values()):
-                have = sorted(map(str, grads)) if isinstance(grads, dict) else describe(grads)
-                raise InterfaceError(f"after backward, MLP.grads is {have}; expected a dict with the "
-                                     f"keys {', '.join(GRAD_KEYS.values())}")
+            grads, keys = net.grads, ", ".join(GRAD_KEYS.values())
+            if not isinstance(grads, dict):
+                raise InterfaceError(f"after backward, MLP.grads is {describe(grads)}; expected a dict "
+                                     f"with the keys {keys}")
+            if any(key not in grads for key in GRAD_KEYS.values()):
+                raise InterfaceError(f"after backward, MLP.grads has the keys {', '.join(map(str, grads))}; "
+                                     f"expected {keys}")
             return {k: _copy(grads[key]) for k, key in GRAD_KEYS.items()}
     return candidate
 
@@ -279,11 +281,11 @@ def verify_mlp(source, f: str = "relu", g: str = "identity", loss: str = "mse", 
                               tensors="torch", dtype=name, ran=0)
     try:
         course = load(source, t)
+        net = build(course, f, g, n, d, K, t)
         loss_fn = course.losses.get(loss)
         if not callable(loss_fn):
             raise InterfaceError(f"{course.name} has no function {loss}_loss(y, y_hat) "
                                  f"(it has {describe(loss_fn)})")
-        net = build(course, f, g, n, d, K, t)
     except InterfaceError as exc:
         return failed(str(exc))
     return verify_gradients(adapter(net, loss_fn, loss, t), f=f, g=g, loss=loss, n=n, d=d, K=K,
