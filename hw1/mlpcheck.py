@@ -85,6 +85,10 @@ class InterfaceError(Exception):
     """A course file or its MLP that does not do what the course's interface says."""
 
 
+class StudentExit(Exception):
+    """The student's code called sys.exit(): a failure to report, not the end of the check."""
+
+
 @dataclass
 class CourseFile:
     """A loaded course file: its name in reports, its MLP class and its loss functions."""
@@ -97,12 +101,16 @@ class CourseFile:
 @contextlib.contextmanager
 def student_code(dtype: torch.dtype):
     """Run the student's code with torch's default dtype set to ``dtype`` (restored after, also on
-    an exception) and a forked torch RNG (its random draws leave the caller's unchanged)."""
+    an exception) and a forked torch RNG (its random draws leave the caller's unchanged); a
+    sys.exit() in it raises StudentExit (with its traceback, to say where)."""
     previous = torch.get_default_dtype()
     with torch.random.fork_rng(devices=[]):
         torch.set_default_dtype(dtype)
         try:
             yield
+        except SystemExit as exc:
+            raise StudentExit(f"sys.exit({exc.code!r}) was called").with_traceback(exc.__traceback__) \
+                from None
         finally:
             torch.set_default_dtype(previous)
 
@@ -128,26 +136,29 @@ def load(source, dtype=torch.float32) -> CourseFile:
                          f"bce_loss), got {describe(source)}")
     cls = getattr(module, "MLP", None)
     if not isinstance(cls, type):
-        raise InterfaceError(f"{name} has no class MLP (it has {describe(cls)})")
+        raise InterfaceError(f"{name}: has no class MLP (it has {describe(cls)})")
     return CourseFile(name, cls, {loss: getattr(module, f"{loss}_loss", None) for loss in LOSSES})
 
 
 def _import(path: Path, shown: str, dtype: torch.dtype) -> types.ModuleType:
-    """Execute the file at ``path`` as a new module (its folder on sys.path meanwhile, for its
-    own imports; no bytecode written beside it); ``shown`` is its name in messages and
-    tracebacks."""
+    """Execute the file at ``path`` (or the mlp.py in the folder ``path``) as a new module (its
+    folder on sys.path meanwhile, for its own imports; no bytecode written beside it); ``shown``
+    is ``path`` as messages say it."""
+    filename = shown                 # the file's name in tracebacks
     if path.is_dir():
-        path, shown = path / "mlp.py", os.path.join(shown, "mlp.py")
+        if not (path / "mlp.py").is_file():
+            raise InterfaceError(f"{shown}: a folder without mlp.py")
+        path, filename = path / "mlp.py", os.path.join(shown, "mlp.py")
     if not path.is_file():
         raise InterfaceError(f"{shown}: no such file")
     try:
-        code = compile(path.read_bytes(), shown, "exec")
-    except SyntaxError as exc:   # (a ValueError for null bytes is said below, as any failure)
+        code = compile(path.read_bytes(), filename, "exec")
+    except SyntaxError as exc:
         text = f": {exc.text.strip()}" if exc.text else ""
-        raise InterfaceError(f"{shown} does not import: SyntaxError: {exc.msg}\n"
+        raise InterfaceError(f"{shown}: does not import: SyntaxError: {exc.msg}\n"
                              f"        in {exc.filename}, line {exc.lineno}{text}") from None
-    except (ValueError, OSError) as exc:
-        raise InterfaceError(f"{shown} does not import: {type(exc).__name__}: {exc}") from None
+    except (ValueError, OSError) as exc:   # null bytes, an unreadable file
+        raise InterfaceError(f"{shown}: does not import: {type(exc).__name__}: {exc}") from None
     module = types.ModuleType(f"_hw1_course_mlp_{next(_module_ids)}")
     module.__file__ = str(path)
     sys.modules[module.__name__] = module        # (dataclasses and pickling look the module up)
@@ -156,9 +167,9 @@ def _import(path: Path, shown: str, dtype: torch.dtype) -> types.ModuleType:
     try:
         with student_code(dtype):
             exec(code, module.__dict__)   # noqa: S102 -- the point: run the student's file
-    except (Exception, SystemExit) as exc:   # a module-level sys.exit() is a failure too
+    except Exception as exc:
         del sys.modules[module.__name__]
-        raise InterfaceError(f"{shown} does not import: {type(exc).__name__}: {exc}{_raised_in(exc)}") \
+        raise InterfaceError(f"{shown}: does not import: {type(exc).__name__}: {exc}{_raised_in(exc)}") \
             from None
     finally:
         sys.path.remove(folder)
@@ -284,7 +295,7 @@ def verify_mlp(source, f: str = "relu", g: str = "identity", loss: str = "mse", 
         net = build(course, f, g, n, d, K, t)
         loss_fn = course.losses.get(loss)
         if not callable(loss_fn):
-            raise InterfaceError(f"{course.name} has no function {loss}_loss(y, y_hat) "
+            raise InterfaceError(f"{course.name}: has no function {loss}_loss(y, y_hat) "
                                  f"(it has {describe(loss_fn)})")
     except InterfaceError as exc:
         return failed(str(exc))
@@ -301,7 +312,7 @@ def config_name(f: str, g: str, loss: str) -> str:
 class FileCheck:
     """One file checked in some configurations: a report for each, or one failure for the file
     (it does not import, or its MLP cannot be built in any of them, for the same reason), a
-    message that names the file."""
+    message that starts with the path."""
 
     path: str
     configs: list[tuple[str, str, str]]
@@ -360,7 +371,7 @@ def summary(report: GradientReport) -> str:
 def file_report(result: FileCheck, dtype: str, reduction: str | None) -> str:
     """The text ``main`` prints for one file given alone."""
     if result.failure:
-        return f"FAIL: {result.failure}"
+        return f"{result.path}: FAIL: {result.failure.removeprefix(result.path + ': ')}"
     if len(result.configs) == 1:
         return f"{result.path}:\n{next(iter(result.reports.values()))}"
     total = len(result.configs)
@@ -379,7 +390,7 @@ def file_report(result: FileCheck, dtype: str, reduction: str | None) -> str:
 def file_line(result: FileCheck) -> str:
     """One line for a file among several."""
     if result.failure:
-        return f"FAIL: {result.failure.splitlines()[0]}"
+        return file_report(result, "", None).splitlines()[0]
     total = len(result.configs)
     line = f"{result.path}: {'ok' if result else 'FAIL'}, {result.passed} of {total} configurations pass"
     failing = [(c, r) for c, r in result.reports.items() if not r]

@@ -260,7 +260,7 @@ def test_a_syntax_error_is_one_failed_test_with_its_line(tmp_path):
     source = (FIXTURES / "mlp.py").read_text(encoding="utf-8")
     broken = write(tmp_path, source.replace("    def forward(self, x):", "    def forward(self x):"))
     line = line_of(Path(broken), "def forward(self x):")
-    reason = (f"{broken} does not import: SyntaxError: ",
+    reason = (f"{broken}: does not import: SyntaxError: ",
               f"\n        in {broken}, line {line}: def forward(self x):")
     status, out, _ = run_main([broken, path_of("mlp"), "--json"])
     assert status == 1
@@ -270,7 +270,8 @@ def test_a_syntax_error_is_one_failed_test_with_its_line(tmp_path):
     assert (tests[0]["status"], tests[0]["score"], tests[0]["max_score"]) == ("failed", 0.0, 12.0)
     assert tests[0]["output"].startswith(reason[0]) and tests[0]["output"].endswith(reason[1])
     _, out, _ = run_main([broken])
-    assert out.startswith(f"FAIL: {reason[0]}") and out.endswith(reason[1] + "\n")
+    assert out.startswith(f"{broken}: FAIL: does not import: SyntaxError: ")
+    assert out.endswith(reason[1] + "\n")
     report = verify_mlp(broken)
     assert not report and report.ran == 0 and report.problems[0].endswith(reason[1])
     assert f"  FAIL: {reason[0]}" in str(report)
@@ -307,12 +308,12 @@ def test_an_mlp_failing_in_some_configurations_is_a_test_each(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "reason"), [
-    ("x = 1\n", "{path} has no class MLP (it has None (NoneType))"),
+    ("x = 1\n", "{path}: has no class MLP (it has None (NoneType))"),
     ("import no_such_module_hw1\n",
-     "{path} does not import: ModuleNotFoundError: No module named 'no_such_module_hw1'\n"
+     "{path}: does not import: ModuleNotFoundError: No module named 'no_such_module_hw1'\n"
      "        in {path}, line 1: import no_such_module_hw1"),
     ("import sys\nsys.exit(3)\n",
-     "{path} does not import: SystemExit: 3\n        in {path}, line 2: sys.exit(3)"),
+     "{path}: does not import: StudentExit: sys.exit(3) was called\n        in {path}, line 2: sys.exit(3)"),
 ])
 def test_a_file_that_does_not_load_says_why(tmp_path, text, reason):
     path = write(tmp_path, text)
@@ -325,9 +326,11 @@ def test_a_file_that_does_not_load_says_why(tmp_path, text, reason):
 def test_a_missing_file_and_a_folder(tmp_path):
     missing = str(tmp_path / "nowhere.py")
     assert verify_mlp(missing).problems == [f"{missing}: no such file"]
-    assert run_main([missing])[1] == f"FAIL: {missing}: no such file\n"
+    assert run_main([missing])[1] == f"{missing}: FAIL: no such file\n"
+    assert run_main([missing, path_of("mlp")])[1].startswith(f"{missing}: FAIL: no such file\n")
     folder = tmp_path / "submission"
     folder.mkdir()
+    assert verify_mlp(str(folder)).problems == [f"{folder}: a folder without mlp.py"]
     write(folder, (FIXTURES / "mlp.py").read_text(encoding="utf-8"))
     assert verify_mlp(str(folder))                       # a folder holding an mlp.py
     assert run_main([str(folder), "--loss", "bce"])[1].startswith(f"{folder}: 3 of 3 configurations pass")
@@ -365,7 +368,7 @@ def course(**changes) -> str:
      "seed 0: candidate raised InterfaceError: after backward, MLP.grads has the keys dJdW1, dJdW2, dJdb2, "
      "db1; expected dJdW1, dJdb1, dJdW2, dJdb2"),
     ({"def bce_loss(y, y_hat):": "def cross_entropy(y, y_hat):"}, "bce",
-     "{path} has no function bce_loss(y, y_hat) (it has None (NoneType))"),
+     "{path}: has no function bce_loss(y, y_hat) (it has None (NoneType))"),
 ])
 def test_what_does_not_follow_the_interface_is_named(tmp_path, change, loss, reason):
     path = write(tmp_path, course(**change))
@@ -421,6 +424,16 @@ def test_float32_tensors_made_inside_would_crash_a_float64_check_without_the_def
     assert not report and "candidate raised RuntimeError" in report.problems[0], str(report)
     assert report.problems[0].endswith(": self.grads[\"dJdb2\"] = torch.ones(len(x)) @ dJdz3   # (K,)")
     assert verify_mlp(path_of("float32_tensors"), dtype=torch.float64)
+
+
+def test_sys_exit_in_the_student_code_is_a_failure_with_its_line(tmp_path):
+    exiting = course(**{"        z1 = x @ W1.T + b1\n": "        sys.exit('no')\n"})
+    path = write(tmp_path, exiting + "import sys\n")
+    status, out, _ = run_main([path, "--json"])
+    tests = check_gradescope(json.loads(out))
+    assert status == 1 and [t["status"] for t in tests] == ["failed"] * 12
+    assert f"FAIL: seed 0: candidate raised StudentExit: sys.exit('no') was called\n        in {path}, " \
+           f"line {line_of(Path(path), 'sys.exit(')}: sys.exit('no')" in tests[0]["output"]
 
 
 def test_what_the_student_code_prints_goes_to_stderr(tmp_path):
