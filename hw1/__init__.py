@@ -7,8 +7,7 @@ name that needs them.  The public API::
     hw1.jacobians(net, x, y, loss="mse")                         # hw1.net
     hw1.verify_gradients(candidate, f=..., g=..., loss=...,      # hw1.gradcheck
                          tensors="numpy"|"torch", dtype=None|float32, reduction=None|"mean"|"sum")
-    hw1.verify_mlp(source, f=..., g=..., loss=..., dtype=torch.float32,  # hw1.mlpcheck: a course mlp.py
-                   reduction="mean")                 # also: python -m hw1.gradcheck mlp.py [--json]
+    hw1.verify_mlp("mlp.py", f=..., g=..., loss=..., dtype=torch.float32, reduction="mean")  # hw1.mlpcheck
     hw1.train_sgd(params, x, y, ...), hw1.sgd_step(params, grads, lr)  # hw1.train
     hw1.ACTIVATIONS, hw1.LOSSES                                  # hw1.activations, hw1.losses
     hw1.logistic, hw1.claims                                     # submodules

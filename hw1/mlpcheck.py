@@ -441,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no configuration has {config_name(args.f or '*', args.g or '*', args.loss or '*')}: "
                      "bce is checked with g = sigmoid only")
     dtype, reduction = getattr(torch, args.dtype), REDUCTIONS[args.reduction]
+    if hasattr(sys.stdout, "reconfigure"):   # "½·mean" on a terminal that cannot show ½
+        sys.stdout.reconfigure(errors="backslashreplace")
     with contextlib.redirect_stdout(sys.stderr):   # what the student's code prints
         results = [check_file(path, configs, dtype, reduction) for path in args.paths]
     if args.json:
