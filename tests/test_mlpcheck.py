@@ -436,6 +436,21 @@ def test_sys_exit_in_the_student_code_is_a_failure_with_its_line(tmp_path):
            f"line {line_of(Path(path), 'sys.exit(')}: sys.exit('no')" in tests[0]["output"]
 
 
+@pytest.mark.parametrize("name", ["mlp", "mlp_accumulating"])
+def test_a_float32_computation_in_a_float64_check_is_named_float32_rounding(name):
+    """The whole computation in float32 (its MLP built in float32, x and y rounded to float32):
+    every gradient fails a float64 check and is called float32 rounding, in every configuration
+    (its bound derived with rounded inputs, gradcheck's docstring)."""
+    loaded = mlpcheck.load(path_of(name))
+    for f, g, loss in CONFIGS:
+        net = mlpcheck.build(loaded, f, g, 4, 5, 3, torch.float32)
+        candidate = mlpcheck.adapter(net, loaded.losses[loss], loss, torch.float32)
+        report = verify_gradients(lambda p, x, y, c=candidate: c(p, x.float(), y.float()), f=f, g=g,
+                                  loss=loss, tensors="torch", dtype="float64", reduction="mean",
+                                  seeds=range(10))
+        assert [r.diagnosis for r in report.rows] == [FLOAT32_LEVEL] * 4, str(report)
+
+
 def test_what_the_student_code_prints_goes_to_stderr(tmp_path):
     printing = course(**{"        z1 = x @ W1.T + b1\n":
                          "        print('z1 next')\n        z1 = x @ W1.T + b1\n"})
