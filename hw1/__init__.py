@@ -7,6 +7,7 @@ name that needs them.  The public API::
     hw1.jacobians(net, x, y, loss="mse")                         # hw1.net
     hw1.verify_gradients(candidate, f=..., g=..., loss=...,      # hw1.gradcheck
                          tensors="numpy"|"torch", dtype=None|float32, reduction=None|"mean"|"sum")
+    hw1.verify_mlp("mlp.py", f=..., g=..., loss=..., dtype=torch.float32, reduction="mean")  # hw1.mlpcheck
     hw1.train_sgd(params, x, y, ...), hw1.sgd_step(params, grads, lr)  # hw1.train
     hw1.ACTIVATIONS, hw1.LOSSES                                  # hw1.activations, hw1.losses
     hw1.logistic, hw1.claims                                     # submodules
@@ -25,13 +26,14 @@ _LAZY = {
     "jacobians": "hw1.net",
     "verify_gradients": "hw1.gradcheck",
     "GradientReport": "hw1.gradcheck",
+    "verify_mlp": "hw1.mlpcheck",
     "train_sgd": "hw1.train",
     "sgd_step": "hw1.train",
     "TrainResult": "hw1.train",
     "ACTIVATIONS": "hw1.activations",
     "LOSSES": "hw1.losses",
 }
-_SUBMODULES = {"logistic", "claims", "symbolic", "net", "gradcheck", "train", "paths"}
+_SUBMODULES = {"logistic", "claims", "symbolic", "net", "gradcheck", "mlpcheck", "train", "paths"}
 
 __all__ = sorted([*_LAZY, *_SUBMODULES])
 
