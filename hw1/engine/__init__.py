@@ -6,6 +6,9 @@ What an author uses:
   ``claim``, ``check``), re-exported here: ``from hw1.engine import claim, value``.
 - ``claims``: a claim ``lhs = rhs``, printed and checked numerically on seeded points;
   ``printing``: its LaTeX printer and numeric namespace (symbols made with their LaTeX).
+- ``notation``: a document's symbols, declared once with their LaTeX; ``mathread`` (with
+  ``mathgrammar.lark``) reads a row of typed display math with it, ``mathcheck`` checks every
+  ``=`` step numerically (derivatives by torch autograd).
 
 What the build runs:
 - ``paths``: every folder of the project, from ``[tool.hw1]``.
