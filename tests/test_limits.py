@@ -78,8 +78,8 @@ def test_a_tex_pass_that_loops_is_stopped_at_its_limit_naming_the_line(fixture_c
     line = line_of(part, r"A \emph{loop}")
     assert ("build-pdf failed: pdflatex pass 1 on doc/main.tex was stopped after 3 s: its time limit is 3 s "
             "(tex_time_limit in [tool.hw1] of pyproject.toml); it may loop forever") in out, out
-    assert f"doc/part.tex:{line}: TeX was reading this line when it was stopped\n  {line} | A \\emph{{loop}}." \
-        in out, out
+    where = f"doc/part.tex:{line}: TeX was reading this line when it was stopped"
+    assert f"{where}\n  {line} | A \\emph{{loop}}." in out, out
     assert gone(proc.pid) == []
 
 
