@@ -15,7 +15,8 @@ What the build runs:
 - ``discover``: finds the declarations by reading the document's modules (no import).
 - ``texscan``: reads the hand-written LaTeX: names it uses, unmarked display math, unfinished work.
 - ``deps``: what an artifact depends on (import closures, library versions, file hashes).
-- ``store``: content-addressed artifacts, computed by worker processes; ``run``: running one
+- ``store``: content-addressed artifacts; ``workers``: the processes that compute them (progress,
+  time limits, nothing left running); ``run``: running one
   declaration; ``fragments``: the LaTeX they become (``tex/verified.sty`` reads it).
 - ``latex``: the TeX run; ``texformat``: the precompiled preamble.
 - ``build``: ties them together (``invoke build-pdf``); ``quick``: the no-op answered at once;
