@@ -18,7 +18,7 @@ def test_simple_table_with_defaults(tmp_path):
     got = config(tmp_path, '[project]\nname = "x"\n\n[tool.hw1]\nmain = "paper/main.tex"  # the document\n'
                            '\n[tool.other]\nmain = 3\n')
     assert got == {"main": "paper/main.tex", "doc": "paper", "figures": "figures", "build": "build",
-                   "previews": "previews"}
+                   "previews": "previews", "claim_order": "none"}
 
 
 def test_a_table_the_fast_reader_does_not_know_goes_to_tomllib(tmp_path):
@@ -33,6 +33,7 @@ def test_a_table_the_fast_reader_does_not_know_goes_to_tomllib(tmp_path):
     ('[tool.hw1]\nmain = "/abs/a.tex"\n', "must be a path inside the project"),
     ('[tool.hw1]\nmain = "a.tex"\n', "doc must be a folder inside the project"),
     ('[tool.hw1]\nmain = "doc/a.tex"\nbuild = 3\n', "build must be a non-empty path string"),
+    ('[tool.hw1]\nmain = "doc/a.tex"\nclaim_order = "random"\n', "claim_order must be one of ['none', "),
     ("[tool.hw1\n", "not valid TOML"),
 ])
 def test_bad_configuration_is_named(tmp_path, text, message):

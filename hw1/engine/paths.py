@@ -1,4 +1,4 @@
-"""Every folder of the project, named once.  Nothing else in hw1 builds paths by hand.
+r"""Every folder of the project, named once.  Nothing else in hw1 builds paths by hand.
 
 Where the document lives is configuration, read from ``[tool.hw1]`` in the project's
 ``pyproject.toml`` (the project is the folder that holds the hw1 package)::
@@ -9,8 +9,11 @@ Where the document lives is configuration, read from ``[tool.hw1]`` in the proje
     figures = "figures"       # generated figures
     build = "build"           # everything else the build makes
     previews = "previews"     # PNG previews of the first pages
+    claim_order = "none"      # how claims print their terms: as written ("none"), or in one
+                              # of sympy's orders ("lex", "grlex", "rev-lex")
 
-Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``.
+Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``.  (Whether
+``\fig`` prints its provenance note is the LaTeX's own choice: ``\usepackage[nofignotes]{verified}``.)
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]   # the project: the folder that holds the hw1 package
 PACKAGE = ROOT / "hw1"
 CONFIG_FILE = ROOT / "pyproject.toml"
-DEFAULTS = {"figures": "figures", "build": "build", "previews": "previews"}
-KEYS = ("main", "doc", "figures", "build", "previews")
+DEFAULTS = {"figures": "figures", "build": "build", "previews": "previews", "claim_order": "none"}
+PATH_KEYS = ("main", "doc", "figures", "build", "previews")
+CLAIM_ORDERS = ("none", "lex", "grlex", "rev-lex")   # printing.ORDERS (which imports sympy)
+KEYS = (*PATH_KEYS, "claim_order")
 
 
 class ConfigError(ValueError):
@@ -78,7 +83,10 @@ def read_config(path: Path = CONFIG_FILE) -> dict[str, str]:
     if not table["main"].endswith(".tex"):
         raise ConfigError(f"{path.name} [tool.hw1]: main must name a .tex file, got {table['main']!r}")
     config = {**DEFAULTS, "doc": Path(table["main"]).parent.as_posix(), **table}
-    for key in KEYS:
+    if config["claim_order"] not in CLAIM_ORDERS:
+        raise ConfigError(f"{path.name} [tool.hw1]: claim_order must be one of {list(CLAIM_ORDERS)}, "
+                          f"got {config['claim_order']!r}")
+    for key in PATH_KEYS:
         if Path(config[key]).is_absolute() or ".." in Path(config[key]).parts:
             raise ConfigError(f"{path.name} [tool.hw1]: {key} must be a path inside the project, "
                               f"got {config[key]!r}")
