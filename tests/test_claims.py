@@ -265,3 +265,56 @@ def test_a_symbol_cannot_be_written_two_ways():
 def test_by_name_rejects_unknown_names():
     with pytest.raises(ValueError, match="no claim named 'nope'"):
         claims.by_name("nope")
+
+
+# -- numbers that are not finite never pass (nan compares as nothing: max(0.0, nan) is 0.0) --------
+X = sp.Symbol("x")
+SQUARE_POINTS = [{"x": 0.5}, {"x": 1.0}, {"x": 2.0}]
+
+
+def scalar_claim(rhs, reference, points=SQUARE_POINTS) -> Claim:
+    return Claim("test.scalar", sp.Symbol("y"), rhs, points=lambda: points, reference=reference)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_reference_that_is_not_finite_fails_naming_the_point_and_the_reference(bad):
+    result = scalar_claim(7 * X**5, lambda p: {"hand": bad}).verify()
+    assert not result.ok and result.max_rel_err == float("inf")
+    assert result.reason == f"the reference 'hand' is not finite ({bad}) at point 1 of 3 (x=0.5)"
+
+
+def test_a_reference_entry_that_is_not_finite_is_named_by_its_index():
+    vector = sp.Symbol("v")
+    claim = Claim("test.vector", sp.Symbol("y"), vector, points=lambda: [{"v": np.ones(3)}],
+                  reference=lambda p: {"hand": [1.0, np.nan, 1.0]})
+    result = claim.verify()
+    assert not result.ok
+    assert result.reason == ("the reference 'hand' is not finite (nan at entry 1) "
+                             "at point 1 of 1 (v: (3,) array)")
+
+
+def test_a_formula_that_evaluates_to_nan_fails_naming_the_formula_side():
+    result = scalar_claim(sp.sqrt(-X**2 - 1), lambda p: {"hand": 1.0}).verify()
+    assert not result.ok and result.max_rel_err == float("inf")
+    assert result.reason == "the formula is not finite (nan) at point 1 of 3 (x=0.5)"
+
+
+def test_a_formula_that_overflows_to_inf_at_a_later_point_names_that_point():
+    result = scalar_claim(sp.exp(1000 * X), lambda p: {"numpy": np.exp(1000 * p["x"])},
+                          points=[{"x": 0.1}, {"x": 0.8}, {"x": 1.0}]).verify()
+    assert not result.ok
+    assert result.reason == "the formula is not finite (inf) at point 2 of 3 (x=0.8)"
+
+
+def test_the_relative_error_of_numbers_near_the_largest_float_is_measured_not_overflowed():
+    big = np.finfo(np.float64).max
+    assert claims.rel_err([big], [-big]) == 2.0               # |a - b| overflows; the ratio does not
+    assert claims.rel_err([big], [big * (1 - 2**-52)]) == pytest.approx(2**-52, rel=1e-12)
+    assert np.isnan(claims.rel_err([1.0], [np.nan]))
+
+
+def test_a_claim_with_no_points_or_no_references_checked_nothing_and_fails():
+    none = scalar_claim(2 * X, lambda p: {"numpy": 2 * p["x"]}, points=[]).verify()
+    assert not none.ok and none.reason == "points= gave no points: nothing was checked"
+    empty = scalar_claim(2 * X, lambda p: {}).verify()
+    assert not empty.ok and empty.reason == "against= gave no references: nothing was compared"

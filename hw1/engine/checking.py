@@ -55,7 +55,11 @@ def check_rows(runner, decl: Declaration) -> Iterator[Row]:
             if tol is None:
                 raise TypeError(f"check {decl.name} ({decl.where}) returned a number but declares no "
                                 "tol=; say what it must not exceed, or return a bool")
-            yield Row(name, method, value, f"<= {tol:.0e}", bool(value <= tol))
+            if not math.isfinite(value):   # nan <= tol is False, but say why it fails
+                why = f"the measured error is not finite ({value})"
+                yield Row(name, f"{method}: {why}" if method else why, math.inf, f"<= {tol:.0e}", False)
+            else:
+                yield Row(name, method, value, f"<= {tol:.0e}", bool(value <= tol))
         else:
             raise TypeError(f"check {decl.name} ({decl.where}) returned {type(measured).__name__}; a check "
                             "returns a number (with tol=), a bool, or a dict of them")

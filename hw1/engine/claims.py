@@ -32,10 +32,49 @@ Values = Mapping[str, object]
 
 
 def rel_err(a, b) -> float:
-    """The normwise relative error max|a - b| / max(max|a|, max|b|) (0 when both are 0)."""
+    """The normwise relative error max|a - b| / max(max|a|, max|b|) (0 when both are 0); nan
+    when ``a`` or ``b`` holds a value that is not finite (nan or inf: no error is measured)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("nan")
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
-    return 0.0 if scale == 0.0 else float(np.max(np.abs(a - b)) / scale)
+    if scale == 0.0:
+        return 0.0
+    with np.errstate(over="ignore"):
+        err = float(np.max(np.abs(a - b)) / scale)
+    if not np.isfinite(err):     # a - b overflowed (entries near the largest float): scale first
+        err = float(np.max(np.abs(a / scale - b / scale)))
+    return err
+
+
+def not_finite(value: np.ndarray) -> str | None:
+    """'nan', 'inf', or 'nan at entry (1, 2)' for an array that holds a value that is not
+    finite (the first one); None when every entry is finite."""
+    bad = np.flatnonzero(~np.isfinite(value))
+    if bad.size == 0:
+        return None
+    first = tuple(int(k) for k in np.unravel_index(bad[0], value.shape))
+    text = str(float(value[first]))
+    return text if value.size == 1 else f"{text} at entry {first[0] if len(first) == 1 else first}"
+
+
+def _at(number: int, points: Sequence) -> str:
+    """"point 2 of 8 (x=0.5)": which point, for a message."""
+    point = points[number - 1]
+    shown = describe_point(point) if isinstance(point, Mapping) else ""
+    return f"point {number} of {len(points)}" + (f" ({shown})" if shown else "")
+
+
+def describe_point(point: Values, limit: int = 80) -> str:
+    """A point's numbers in one short line for a message: "x=0.5, N=3" (arrays by their shape)."""
+    parts = []
+    for key, val in point.items():
+        if isinstance(val, (bool, int, float, np.integer, np.floating)):
+            parts.append(f"{key}={val:.6g}" if isinstance(val, (float, np.floating)) else f"{key}={val}")
+        elif isinstance(val, (list, tuple, np.ndarray)):
+            parts.append(f"{key}: {np.shape(val)} array")
+    text = ", ".join(parts)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -134,11 +173,16 @@ class Claim:
         stage = "points="
         try:
             points = list(self.points()) if problem is None else []
-            for point in points:
+            for number, point in enumerate(points, 1):
                 try:
-                    got = self.evaluate(point)
+                    with np.errstate(all="ignore"):     # an overflow is caught below, by its inf
+                        got = self.evaluate(point)
                 except Exception as exc:  # a formula that cannot be evaluated is a failed claim
                     problem = f"evaluation failed: {type(exc).__name__}: {exc}"
+                    break
+                bad = not_finite(got)
+                if bad:       # nan compares as nothing: it must never pass as an error of 0
+                    problem = f"the formula is not finite ({bad}) at {_at(number, points)}"
                     break
                 stage = "against="
                 for method, want in self.reference(point).items():
@@ -148,7 +192,15 @@ class Claim:
                     if got.size != want.size:
                         problem = f"value has shape {got.shape}, the reference {want.shape}"
                         break
-                    worst = max(worst, rel_err(got.reshape(want.shape), want))
+                    bad = not_finite(want)
+                    if bad:
+                        problem = f"the reference {method!r} is not finite ({bad}) at {_at(number, points)}"
+                        break
+                    err = rel_err(got.reshape(want.shape), want)
+                    if not np.isfinite(err):
+                        problem = f"the error against {method!r} is not finite at {_at(number, points)}"
+                        break
+                    worst = max(worst, err)
                 count += 1
                 if problem:
                     break
@@ -159,8 +211,10 @@ class Claim:
             reason = f"{stage} raised {type(exc).__name__}: {exc}" + (f" at {at}" if at else "")
             return ClaimResult(self.name, False, float("inf"), self.tol, count, ", ".join(methods) or "-",
                                reason, self.where, error=exc)
-        if problem is None and not np.isfinite(worst):
-            problem = "non-finite error"
+        if problem is None and not points:
+            problem = "points= gave no points: nothing was checked"
+        elif problem is None and not methods:
+            problem = "against= gave no references: nothing was compared"
         ok = problem is None and worst <= self.tol
         return ClaimResult(self.name, ok, worst if problem is None else float("inf"), self.tol,
                            count, ", ".join(methods) or "-", problem or "", self.where)

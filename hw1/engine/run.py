@@ -103,10 +103,11 @@ def write_output(decl: Declaration, inputs: Mapping, temp: Path) -> None:
         if result.error is not None:   # reported like any error in the author's code
             raise result.error
         if not result.ok:
+            measured = "" if result.reason else (
+                f"; max rel. error {result.max_rel_err:.2e} over {result.points} points, "
+                f"tolerance {result.tol:.0e}, against {result.method}")
             raise ClaimDoesNotHold(f"claim {decl.name} does not hold ({decl.where}): "
-                                   f"{result.reason or 'error above tolerance'}"
-                                   f"; max rel. error {result.max_rel_err:.2e} over {result.points} points, "
-                                   f"tolerance {result.tol:.0e}, against {result.method}")
+                                   f"{result.reason or 'error above tolerance'}{measured}")
         temp.write_text(fragments.claim_fragment(decl.name, decl.where, claim.latex, claim.space,
                                                  result.max_rel_err, result.method, result.points),
                         encoding="utf-8")
