@@ -39,6 +39,9 @@ def build_pdf(c, explain=False):
         build(explain=explain)
     except (BuildError, LatexError) as exc:
         raise Exit(f"build-pdf failed: {exc}\n(the previous PDF, if any, is unchanged)", code=1) from None
+    except KeyboardInterrupt:
+        raise Exit("build-pdf: interrupted; nothing it started is left running "
+                   "(the previous PDF, if any, is unchanged)", code=130) from None
 
 
 @task(help={"strict": "also fail on hand-typed display math not marked \\unchecked and on unfinished "
@@ -47,7 +50,11 @@ def check(c, strict=False):
     """Re-run every claim and check the document declares, afresh, and print them as a table."""
     from hw1.engine.checking import run
 
-    if not run(strict=strict):
+    try:
+        ok = run(strict=strict)
+    except KeyboardInterrupt:
+        raise Exit("check: interrupted; nothing it started is left running", code=130) from None
+    if not ok:
         raise Exit("check failed: see the rows marked FAIL, and any line starting 'error:', above",
                    code=1)
 

@@ -6,13 +6,17 @@ What an author uses:
   ``claim``, ``check``), re-exported here: ``from hw1.engine import claim, value``.
 - ``claims``: a claim ``lhs = rhs``, printed and checked numerically on seeded points;
   ``printing``: its LaTeX printer and numeric namespace (symbols made with their LaTeX).
+- ``notation``: a document's symbols, declared once with their LaTeX; ``mathread`` (with
+  ``mathgrammar.lark``) reads a row of typed display math with it, ``mathcheck`` checks every
+  ``=`` step numerically (derivatives by torch autograd).
 
 What the build runs:
 - ``paths``: every folder of the project, from ``[tool.hw1]``.
 - ``discover``: finds the declarations by reading the document's modules (no import).
 - ``texscan``: reads the hand-written LaTeX: names it uses, unmarked display math, unfinished work.
 - ``deps``: what an artifact depends on (import closures, library versions, file hashes).
-- ``store``: content-addressed artifacts, computed by worker processes; ``run``: running one
+- ``store``: content-addressed artifacts; ``workers``: the processes that compute them (progress,
+  time limits, nothing left running); ``run``: running one
   declaration; ``fragments``: the LaTeX they become (``tex/verified.sty`` reads it).
 - ``latex``: the TeX run; ``texformat``: the precompiled preamble.
 - ``build``: ties them together (``invoke build-pdf``); ``quick``: the no-op answered at once;

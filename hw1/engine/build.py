@@ -189,15 +189,18 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
     return found, warnings
 
 
-def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> BuildResult:
+def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say,
+              progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message.
-    A success leaves behind what the next no-op needs to answer at once (``quick``)."""
+    A success leaves behind what the next no-op needs to answer at once (``quick``).
+    ``progress`` (default: ``echo``) hears, as it happens, of a declaration or a TeX pass that
+    runs long."""
     from hw1.engine import quick
 
     result = None
     begun = quick.begin()    # a file saved while the build runs makes the next one a full build
     try:
-        result = _build(explain, echo)
+        result = _build(explain, echo, echo if progress is None else progress)
         return result
     except OSError as exc:
         raise store.os_error(exc) from None
@@ -215,7 +218,7 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say) -> Bu
             quick.record(result.outputs, noop, begun)
 
 
-def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
+def _build(explain: bool, echo: Callable[[str], None], progress: Callable[[str], None]) -> BuildResult:
     start = time.perf_counter()
     with lock(echo):
         sources = _tex_sources()
@@ -242,7 +245,7 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
             if verdict == "built" and name in early and latex.SPARE is not None:
                 latex.SPARE.release(name)        # the pass started early may read it now
 
-        rebuilt = store.update(todo, manifest, report=report_and_release)
+        rebuilt = store.update(todo, manifest, report=report_and_release, progress=progress)
         echo(f"artifacts: {rebuilt} rebuilt, {len(todo) - rebuilt} reused")
         _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo, paths.GENERATED))
 
@@ -264,7 +267,7 @@ def _build(explain: bool, echo: Callable[[str], None]) -> BuildResult:
                      for d in todo for key in (d.name, *store.outputs(d))}
         t0 = time.perf_counter()
         fmt_record = dict(manifest.tex.get("format") or {})
-        made, summary, passes, note = latex.compile_pdf(epoch, producers, fmt_record)
+        made, summary, passes, note = latex.compile_pdf(epoch, producers, fmt_record, progress)
         _replace(made, paths.PDF)
         _replace(made.with_suffix(".synctex.gz"), paths.PDF.with_suffix(".synctex.gz"))
         parts = tex_components(epoch)     # with what this run read

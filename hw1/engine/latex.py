@@ -296,17 +296,74 @@ def _pass_env(env: dict[str, str], fmt: Path | None) -> dict[str, str]:
     return env
 
 
-def _pass(env: dict[str, str], fmt: Path | None, outdir: Path) -> subprocess.CompletedProcess:
-    from hw1.engine.store import die_with_parent
+class TexStopped(LatexError):
+    """A pdflatex pass ran past its time limit and was stopped."""
 
+
+def _tex_child(parent: int) -> None:
+    """In pdflatex's process, before it starts: Ctrl-C (SIGINT) stops it, as TeX does by
+    itself (a watch's build ignores SIGINT, and would hand that on), and it dies with the build."""
+    import signal
+
+    from hw1.engine.workers import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    die_with_parent(parent)
+
+
+def _finish(proc: subprocess.Popen, label: str, progress=None) -> subprocess.CompletedProcess:
+    """Wait for the pdflatex pass ``proc``, saying so to ``progress`` while it runs long.  Past
+    the TeX time limit it is interrupted (SIGINT: TeX stops with "Interruption" at the file and
+    line it was reading, in its log) and TexStopped is raised.  Whatever else ends the wait
+    (Ctrl-C) kills it."""
+    import time
+
+    from hw1.engine.workers import PROGRESS_EVERY, PROGRESS_FIRST, TICK
+
+    start = time.monotonic()
+    note = start + PROGRESS_FIRST
+    try:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=TICK)
+                return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if now - start > paths.TEX_TIME_LIMIT:
+                proc.send_signal(2)          # SIGINT
+                try:
+                    proc.communicate(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
+                raise TexStopped(f"{label} was stopped after {now - start:.0f} s: its time limit is "
+                                 f"{paths.TEX_TIME_LIMIT:g} s (tex_time_limit in [tool.hw1] of "
+                                 "pyproject.toml)")
+            if now >= note:
+                if progress is not None:
+                    progress(f"  still compiling {label} ({now - start:.0f} s)")
+                note += PROGRESS_EVERY
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        raise
+
+
+def _pass(env: dict[str, str], fmt: Path | None, outdir: Path, label: str = "",
+          progress=None) -> subprocess.CompletedProcess:
+    label = label or f"the pdflatex pass on {paths.rel(paths.MAIN_TEX)}"
     if SPARE is not None:
-        done = SPARE.run(env, fmt, outdir)
+        done = SPARE.run(env, fmt, outdir, label, progress)
         if done is not None:
             return done
     parent = os.getpid()
-    return subprocess.run(command(fmt, outdir), cwd=paths.ROOT, env=_pass_env(env, fmt), capture_output=True,
-                          text=True, errors="replace", check=False,
-                          preexec_fn=lambda: die_with_parent(parent))   # noqa: PLW1509 - no threads here
+    proc = subprocess.Popen(command(fmt, outdir), cwd=paths.ROOT, env=_pass_env(env, fmt),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, errors="replace",
+                            preexec_fn=lambda: _tex_child(parent))   # noqa: PLW1509 - no threads here
+    return _finish(proc, label, progress)
 
 
 class Spare:
@@ -327,7 +384,6 @@ class Spare:
     figure is drawn, and reads only finished files."""
 
     def __init__(self, env: dict[str, str], fmt: Path, pause: str | None = None):
-        from hw1.engine.store import die_with_parent
 
         for old in paths.TEX_OUT.glob("spare-*"):     # left by a watcher that was killed
             pid = old.name.partition("-")[2]
@@ -353,7 +409,7 @@ class Spare:
         self.waiting: dict[str, Path] = {}    # figure name -> the pipe the pass waits on there
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=_pass_env(env, fmt), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     errors="replace", preexec_fn=lambda: die_with_parent(parent))  # noqa: PLW1509
+                                     errors="replace", preexec_fn=lambda: _tex_child(parent))  # noqa: PLW1509
 
     @staticmethod
     def _key(env: dict[str, str], fmt: Path | None, outdir: Path) -> tuple:
@@ -430,7 +486,8 @@ class Spare:
         if fifo is not None:
             threading.Thread(target=self._go, args=(fifo, "go\n"), daemon=True).start()
 
-    def run(self, env: dict[str, str], fmt: Path | None, outdir: Path) -> subprocess.CompletedProcess | None:
+    def run(self, env: dict[str, str], fmt: Path | None, outdir: Path, label: str = "",
+            progress=None) -> subprocess.CompletedProcess | None:
         """The pass, by this pdflatex, if it is the pass it was started for; else None."""
         global SPARE
 
@@ -440,13 +497,17 @@ class Spare:
             return None
         for name in list(self.waiting):   # the build ended: every figure it drew is in place
             self.release(name)
-        out, err = self.proc.communicate()
+        try:
+            done = _finish(self.proc, label, progress)
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
         for made in self.dir.iterdir():
             if made.name.startswith(f"{paths.JOB}."):
                 os.replace(made, outdir / made.name)
         shutil.rmtree(self.dir, ignore_errors=True)
         self.used = True
-        return subprocess.CompletedProcess(self.cmd, self.proc.returncode, out, err)
+        return done
 
     def _go(self, fifo: Path, line: str, deadline: float | None = None) -> bool:
         """Write ``line`` to the pipe ``fifo`` once pdflatex reads it (it may still be loading,
@@ -486,15 +547,21 @@ class Spare:
 SPARE: Spare | None = None      # set by ``invoke watch`` in the process that builds
 
 
-def _passes(env: dict[str, str], fmt: Path | None,
-            before_pass=None) -> tuple[subprocess.CompletedProcess, int]:
+def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
+            progress=None) -> tuple[subprocess.CompletedProcess, int]:
     """Run pdflatex until its auxiliary files stop changing; (the last run, passes made).
-    ``before_pass()`` is told before every pass after the first."""
+    ``before_pass()`` is told before every pass after the first; ``progress`` hears of a pass
+    that runs long."""
     for n in range(1, MAX_PASSES + 1):
         if n > 1 and before_pass is not None:
             before_pass()
         before = _aux_state(paths.TEX_OUT)
-        out = _pass(env, fmt, paths.TEX_OUT)
+        try:
+            out = _pass(env, fmt, paths.TEX_OUT, f"pdflatex pass {n} on {paths.rel(paths.MAIN_TEX)}",
+                        progress)
+        except TexStopped:
+            _restore_aux(before)
+            raise
         if out.returncode != 0:
             _restore_aux(before)
             return out, n
@@ -504,22 +571,42 @@ def _passes(env: dict[str, str], fmt: Path | None,
     return out, MAX_PASSES
 
 
-def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict) -> Compiled:
+def _stopped(what: str, producers: dict[str, str]) -> str:
+    """The message for a pass stopped at its time limit: where TeX was, from its log."""
+    try:
+        log = log_path().read_text(encoding="latin-1")
+    except OSError:
+        log = ""
+    match = FILE_LINE_ERROR.search(log)
+    if not match or not match.group(3).startswith("Interruption"):
+        return f"{what}; TeX did not say where it was (see {paths.rel(log_path())})"
+    lines = explain_error(log, producers).splitlines()
+    lines[0] = lines[0].replace(": Interruption.", ": TeX was reading this line when it was stopped")
+    return "\n".join([f"{what}; it may loop forever (a macro that calls itself?):", *lines])
+
+
+def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progress=None) -> Compiled:
     """Compile the document; return the PDF it made, its log summary, the number of passes
     and a note.  ``fmt_record`` is the build's record of the precompiled preamble, updated in
-    place.  A failure that an auxiliary file may have caused is retried once from fresh ones."""
+    place.  A failure that an auxiliary file may have caused is retried once from fresh ones.
+    ``progress`` hears of a pass that runs long; one that runs past its time limit is stopped,
+    and the error says where."""
     if shutil.which("pdflatex") is None:
         raise LatexError("pdflatex is not installed: run `invoke setup` (it installs the TeX toolchain)")
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
     refuse_special(paths.TEX_OUT)
     env = environment(epoch)
     fmt = _Format(env, epoch, fmt_record)
-    out, passes = _passes(env, fmt.trusted_path(), fmt.before_pass)
-    if out.returncode != 0 and _aux_may_be_the_cause():
-        for ext in (*AUX, ".fls"):
-            (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
-        out, more = _passes(env, fmt.trusted_path())
-        passes += more
+    try:
+        out, passes = _passes(env, fmt.trusted_path(), fmt.before_pass, progress)
+        if out.returncode != 0 and _aux_may_be_the_cause():
+            for ext in (*AUX, ".fls"):
+                (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
+            out, more = _passes(env, fmt.trusted_path(), progress=progress)
+            passes += more
+    except TexStopped as exc:
+        fmt.finish(None)
+        raise LatexError(_stopped(str(exc), producers)) from None
     log_file = log_path()
     log = paths.read_text(log_file, "latin-1") if log_file.is_file() else ""
     if out.returncode != 0:
@@ -617,7 +704,11 @@ class _Format:
     def _try(self, scratch: Path) -> None:
         from hw1.engine import texformat
 
-        out = _pass(self.env, texformat.fmt_path(), scratch)
+        try:
+            out = _pass(self.env, texformat.fmt_path(), scratch, "the trial pass with the preamble's format")
+        except TexStopped:
+            self.trial_ok = False
+            return
         self.trial_ok = out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
 
     def finish(self, pdf: Path | None) -> str:

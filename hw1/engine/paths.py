@@ -9,6 +9,8 @@ Where the document lives is configuration, read from ``[tool.hw1]`` in the proje
     figures = "figures"       # generated figures
     build = "build"           # everything else the build makes
     previews = "previews"     # PNG previews of the first pages
+    declaration_time_limit = 1800   # seconds one declaration may compute before it is stopped
+    tex_time_limit = 600            # seconds one pdflatex pass may run before it is stopped
 
 Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``.
 """
@@ -22,16 +24,19 @@ ROOT = Path(__file__).resolve().parents[2]   # the project: the folder that hold
 PACKAGE = ROOT / "hw1"
 CONFIG_FILE = ROOT / "pyproject.toml"
 DEFAULTS = {"figures": "figures", "build": "build", "previews": "previews"}
-KEYS = ("main", "doc", "figures", "build", "previews")
+PATH_KEYS = ("main", "doc", "figures", "build", "previews")
+LIMITS = {"declaration_time_limit": 1800.0, "tex_time_limit": 600.0}   # seconds
+KEYS = (*PATH_KEYS, *LIMITS)
 
 
 class ConfigError(ValueError):
     """``[tool.hw1]`` is missing or names something that is not there."""
 
 
-def _simple_table(text: str) -> dict[str, str] | None:
-    """The ``[tool.hw1]`` table if it holds only ``key = "string"`` lines (the usual case, read
-    without importing tomllib, which costs a no-op build 15 ms); None if anything else is there,
+def _simple_table(text: str) -> dict[str, str | float] | None:
+    """The ``[tool.hw1]`` table if it holds only ``key = "string"`` and ``key = number`` lines
+    (the usual case, read without importing tomllib, which costs a no-op build 15 ms); None if
+    anything else is there,
     or no such table (then tomllib reads the file, and says if it is not TOML)."""
     m = re.search(r"^\[tool\.hw1\][ \t]*(?:#.*)?$(.*?)(?=^\[|\Z)", text, re.M | re.S)
     if not m:
@@ -41,15 +46,16 @@ def _simple_table(text: str) -> dict[str, str] | None:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        kv = re.fullmatch(r'([A-Za-z_][\w-]*)\s*=\s*"([^"\\]*)"\s*(?:#.*)?', line)
+        kv = re.fullmatch(r'([A-Za-z_][\w-]*)\s*=\s*(?:"([^"\\]*)"|(\d+(?:\.\d+)?))\s*(?:#.*)?', line)
         if not kv:
             return None
-        table[kv.group(1)] = kv.group(2)
+        table[kv.group(1)] = kv.group(2) if kv.group(3) is None else float(kv.group(3))
     return table
 
 
-def read_config(path: Path = CONFIG_FILE) -> dict[str, str]:
-    """``[tool.hw1]`` of ``path``, checked: known keys, string values, ``main`` present."""
+def read_config(path: Path = CONFIG_FILE) -> dict:
+    """``[tool.hw1]`` of ``path``, checked: known keys, string paths, positive time limits,
+    ``main`` present."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -68,7 +74,12 @@ def read_config(path: Path = CONFIG_FILE) -> dict[str, str]:
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise ConfigError(f"{path.name} [tool.hw1]: unknown key(s) {unknown}; expected some of {list(KEYS)}")
-    bad = [k for k, v in table.items() if not isinstance(v, str) or not v]
+    for key in LIMITS:
+        value = table.get(key, LIMITS[key])
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
+            raise ConfigError(f"{path.name} [tool.hw1]: {key} must be a positive number of seconds, "
+                              f"got {value!r}")
+    bad = [k for k, v in table.items() if k in PATH_KEYS and (not isinstance(v, str) or not v)]
     if bad:
         raise ConfigError(f"{path.name} [tool.hw1]: {bad[0]} must be a non-empty path string, "
                           f"got {table[bad[0]]!r}")
@@ -77,8 +88,10 @@ def read_config(path: Path = CONFIG_FILE) -> dict[str, str]:
                           "hw1 does not know which document to build")
     if not table["main"].endswith(".tex"):
         raise ConfigError(f"{path.name} [tool.hw1]: main must name a .tex file, got {table['main']!r}")
-    config = {**DEFAULTS, "doc": Path(table["main"]).parent.as_posix(), **table}
-    for key in KEYS:
+    config = {**DEFAULTS, "doc": Path(table["main"]).parent.as_posix(), **LIMITS, **table}
+    for key in LIMITS:
+        config[key] = float(config[key])
+    for key in PATH_KEYS:
         if Path(config[key]).is_absolute() or ".." in Path(config[key]).parts:
             raise ConfigError(f"{path.name} [tool.hw1]: {key} must be a path inside the project, "
                               f"got {config[key]!r}")
@@ -100,6 +113,8 @@ TEX_OUT = BUILD / "tex"            # TeX's working folder (aux, log, fls, the pr
 JOB = MAIN_TEX.stem                # TeX's job name: build/tex/<job>.log, build/<job>.pdf
 PDF = BUILD / f"{JOB}.pdf"         # the product; replaced only by a successful build
 PREVIEWS = ROOT / CONFIG["previews"]  # PNG previews of the first pages, shown by README
+DECLARATION_TIME_LIMIT = CONFIG["declaration_time_limit"]   # seconds, then a declaration is stopped
+TEX_TIME_LIMIT = CONFIG["tex_time_limit"]                   # seconds, then a pdflatex pass is stopped
 
 # the hand-written sources a build needs, relative to ROOT (tests and benchmarks copy these)
 SOURCES = ("hw1", CONFIG["doc"], "tasks.py", "pyproject.toml", f"{CONFIG['figures']}/README.md",

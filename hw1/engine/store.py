@@ -228,7 +228,7 @@ def cached_inputs(decl: Declaration) -> dict:
 
 def produce(decl: Declaration) -> dict:
     """Compute ``decl`` and move its output into place.  Returns what the manifest records of
-    it (its hashes, the seconds taken).  Runs in a worker process or in the build's."""
+    it (its hashes, the seconds taken).  Runs in a worker process (``hw1.engine.workers``)."""
     start = time.perf_counter()
     (rel,) = outputs(decl)
     temp = _temp(rel)
@@ -246,10 +246,10 @@ def produce(decl: Declaration) -> dict:
         os.replace(temp, paths.ROOT / rel)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        if isinstance(exc, SystemExit):
-            raise BuildError(f"{decl.kind} {decl.name} ({decl.where}) called sys.exit({exc.code}); "
+        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            what = (f"called sys.exit({exc.code})" if isinstance(exc, SystemExit)
+                    else "raised KeyboardInterrupt")
+            raise BuildError(f"{decl.kind} {decl.name} ({decl.where}) {what}{_where(exc)}; "
                              "raise an exception instead") from None
         if isinstance(exc, run.ClaimDoesNotHold):
             raise ClaimFailed(str(exc)) from None
@@ -333,106 +333,57 @@ def _jobs() -> int:
 INHERITED: list[int] = []
 
 
-def die_with_parent(parent: int) -> None:
-    """In a child process: be killed when ``parent`` ends, however it ends (Linux's
-    PR_SET_PDEATHSIG), so that no worker outlives a killed build and keeps its lock."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):   # not Linux: the worker ends when its queue closes
-        pass
-    if os.getppid() != parent:          # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _worker_start(parent: int, inherited: list[int]) -> None:
-    die_with_parent(parent)
-    for fd in inherited:                # the build lock stays the parent's alone
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-
-
-def _executor():
-    """One worker process (forked: it starts at once and inherits what is imported here)."""
-    import multiprocessing  # here, not at the top: a no-op build never needs them
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start,
-                               initargs=(os.getpid(), list(INHERITED)))
-
-
 def update(todo: list[Declaration], manifest: Manifest, *,
-           report: Callable[[str, str, str], None]) -> int:
+           report: Callable[[str, str, str], None], progress: Callable[[str], None] | None = None) -> int:
     """Bring every artifact up to date.  An artifact is examined once its inputs are up to
-    date; stale ones are computed by two worker processes (see ``lane``; HW1_JOBS=1 computes
-    them one by one in this process).  ``report(name, verdict, detail)`` hears of each one.
-    Returns the number rebuilt; raises the first failure after the running work has ended."""
+    date; stale ones are computed by worker processes (``hw1.engine.workers``): two, see
+    ``lane``; one with HW1_JOBS=1.  ``report(name, verdict, detail)`` hears of each one,
+    ``progress(line)`` of one that computes long.  Returns the number rebuilt; raises the
+    first failure after the running work has ended."""
+    from hw1.engine import workers
+
     jobs = _jobs()
     readers = {a.name: sum(a.name in b.inputs for b in todo) for a in todo}
     # what others read goes first, so that their readers (often in the other lane) can start
-    pending, done, running = sorted(todo, key=lambda a: -readers[a.name]), set(), {}
-    executors: dict = {}    # lane -> ProcessPoolExecutor, started when first needed
+    pending, done = sorted(todo, key=lambda a: -readers[a.name]), set()
     failure: BaseException | None = None
     rebuilt = 0
     try:
-        while pending or running:
-            ready = [a for a in pending if all(i in done for i in a.inputs)]
-            while ready and failure is None:      # reused artifacts may make others ready
-                decl = ready.pop(0)
-                pending.remove(decl)
-                parts = components(decl, manifest)
-                reason = why_stale(decl, parts, manifest)
-                if reason is None:
-                    report(decl.name, "reused", "code, libraries and inputs unchanged")
-                elif jobs == 1:
+        with workers.Pool(limit=paths.DECLARATION_TIME_LIMIT, limit_key="declaration_time_limit",
+                          progress=progress, close_fds=INHERITED) as pool:
+            while pending or pool.running:
+                ready = [a for a in pending if all(i in done for i in a.inputs)]
+                while ready and failure is None:      # reused artifacts may make others ready
+                    decl = ready.pop(0)
+                    pending.remove(decl)
+                    parts = components(decl, manifest)
+                    reason = why_stale(decl, parts, manifest)
+                    if reason is None:
+                        report(decl.name, "reused", "code, libraries and inputs unchanged")
+                        done.add(decl.name)
+                        ready = [a for a in pending if all(i in done for i in a.inputs)]
+                        continue
                     report(decl.name, "building", reason)
-                    entry = produce(decl)
+                    pool.submit(lane(decl) if jobs > 1 else 0, (decl, parts), decl.name,
+                                f"{decl.kind} {decl.name} ({decl.where})", _produce_in_worker, decl)
+                if failure is not None and not pool.running:
+                    break
+                if not pool.running:
+                    if pending:   # inputs that can never be ready: a cycle (discovery reports it first)
+                        raise BuildError(f"artifacts {[a.name for a in pending]} wait on each other")
+                    break
+                for (decl, parts), ok, entry in pool.wait():
+                    if not ok:
+                        if isinstance(entry, workers.WorkerError):
+                            entry = BuildError(str(entry))
+                        failure = failure or entry
+                        pool.cancel()           # what has not started will not
+                        continue
                     record(manifest, decl, parts, entry)
                     rebuilt += 1
+                    done.add(decl.name)
                     report(decl.name, "built", f"{entry['seconds']:.1f} s")
-                else:
-                    report(decl.name, "building", reason)
-                    k = lane(decl)
-                    if k not in executors:
-                        executors[k] = _executor()
-                    running[executors[k].submit(_produce_in_worker, decl)] = (decl, parts)
-                    continue
-                done.add(decl.name)
-                ready = [a for a in pending if all(i in done for i in a.inputs)]
-            if failure is not None and not running:
-                break
-            if not running:
-                if pending:   # inputs that can never be ready: a cycle (discovery reports it first)
-                    raise BuildError(f"artifacts {[a.name for a in pending]} wait on each other")
-                break
-            from concurrent.futures import FIRST_COMPLETED, wait
-            from concurrent.futures.process import BrokenProcessPool
-
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                decl, parts = running.pop(future)
-                try:
-                    entry = future.result()
-                except BrokenProcessPool:
-                    failure = failure or BuildError(
-                        f"the worker process computing {decl.kind} {decl.name} ({decl.where}) died "
-                        "(killed, or out of memory?); build again, or with HW1_JOBS=1 to compute "
-                        "in the build's own process")
-                    continue
-                except BaseException as exc:   # noqa: BLE001 - reported after the others end
-                    failure = failure or exc
-                    continue
-                record(manifest, decl, parts, entry)
-                rebuilt += 1
-                done.add(decl.name)
-                report(decl.name, "built", f"{entry['seconds']:.1f} s")
     finally:
-        for executor in executors.values():
-            executor.shutdown(wait=True, cancel_futures=True)
         manifest.flush()
         deps.save_imports_cache()
     if failure is not None:

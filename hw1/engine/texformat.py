@@ -80,7 +80,7 @@ def key(epoch: str, texinputs: str, read: dict[str, str]) -> dict:
 
 def make(env: dict[str, str], parent: int) -> tuple[bool, str]:
     """Dump the format; (True, "") or (False, why not)."""
-    from hw1.engine.store import die_with_parent
+    from hw1.engine.workers import die_with_parent
 
     FMT_DIR.mkdir(parents=True, exist_ok=True)
     source = FMT_DIR / f"{paths.JOB}-dump.tex"

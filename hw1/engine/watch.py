@@ -219,7 +219,7 @@ def _fork_child(pause: str | None = None) -> None:
 
 def _child(orders_fd: int, outcome_fd: int, parent: int, pause: str | None = None) -> int:
     """In the forked child: wait for the orders, run the build, send its outcome as JSON."""
-    from hw1.engine.store import die_with_parent
+    from hw1.engine.workers import die_with_parent
 
     die_with_parent(parent)
     spare = _spare(pause)
@@ -242,11 +242,12 @@ def _child(orders_fd: int, outcome_fd: int, parent: int, pause: str | None = Non
     try:
         from hw1.engine import latex
         from hw1.engine.build import build_pdf
+        from hw1.engine.quick import say
         from hw1.engine.store import BuildError
 
         latex.SPARE = spare
         try:
-            result = build_pdf(echo=lines.append)
+            result = build_pdf(echo=lines.append, progress=say)   # progress: as it happens
             outcome.update(ok=True, rebuilt=result.rebuilt, compiled=result.compiled, passes=result.passes,
                            ahead="" if spare is None or not spare.used else
                            f"typeset ahead up to {spare.pause}" if spare.pause else "the first started ahead",
