@@ -18,7 +18,8 @@ What the build runs:
 - ``store``: content-addressed artifacts; ``workers``: the processes that compute them (progress,
   time limits, nothing left running); ``run``: running one
   declaration; ``fragments``: the LaTeX they become (``tex/verified.sty`` reads it).
-- ``latex``: the TeX run; ``texformat``: the precompiled preamble.
+- ``latex``: the TeX run; ``texformat``: the precompiled preamble; ``bibliography``: bibtex or
+  biber between passes.
 - ``build``: ties them together (``invoke build-pdf``); ``quick``: the no-op answered at once;
   ``checking``: ``invoke check``; ``watch``: ``invoke watch``; ``previews``: PNG pages;
   ``toolchain``: ``invoke setup``.
