@@ -47,8 +47,8 @@ def log_path() -> Path:
 def page_count() -> int | None:
     """How many pages the last compile wrote, from its log; None if unknown."""
     try:
-        m = re.search(r"Output written on .*?\((\d+) pages?", log_path().read_text(encoding="latin-1"))
-    except OSError:
+        m = re.search(r"Output written on .*?\((\d+) pages?", paths.read_text(log_path(), "latin-1"))
+    except (OSError, paths.NotAFile):
         return None
     return int(m.group(1)) if m else None
 
@@ -61,7 +61,7 @@ def read_files(fls: Path | None = None, *, in_order: bool = False) -> list[str]:
     touch them."""
     fls = paths.TEX_OUT / f"{paths.JOB}.fls" if fls is None else fls
     try:
-        lines = fls.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = paths.read_text(fls, "utf-8", "replace").splitlines()
     except OSError:
         return []
     root, out_dir = str(paths.ROOT), paths.rel(paths.TEX_OUT) + "/"
@@ -107,7 +107,7 @@ def source_date_epoch() -> str:
     head, memo = git_head(), paths.CACHE / "epoch.json"
     if head:
         try:
-            known = json.loads(memo.read_text())
+            known = json.loads(paths.read_text(memo))
             if isinstance(known, dict) and isinstance(known.get(head), str):
                 return known[head]
         except (OSError, ValueError):
@@ -269,7 +269,7 @@ def _aux_state(outdir: Path) -> dict[str, bytes]:
     out = {}
     for ext in AUX:
         try:
-            out[ext] = (outdir / f"{paths.JOB}{ext}").read_bytes()
+            out[ext] = paths.read_bytes(outdir / f"{paths.JOB}{ext}")
         except OSError:
             pass
     return out
@@ -285,6 +285,18 @@ def _restore_aux(state: dict[str, bytes]) -> None:
             path.write_bytes(state[ext])
         else:
             path.unlink(missing_ok=True)
+
+
+def refuse_special(outdir: Path) -> None:
+    """Raise NotAFile if a file TeX writes or reads back in ``outdir`` (its .aux, .log, .fls,
+    .pdf..., or the format's) is not a regular file: TeX would open a FIFO and wait forever."""
+    from hw1.engine import texformat
+
+    for folder in (outdir, texformat.FMT_DIR):
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.name.startswith(f"{paths.JOB}."):
+                    paths.refuse_special(path)
 
 
 def _pass_env(env: dict[str, str], fmt: Path | None) -> dict[str, str]:
@@ -576,7 +588,7 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
             bibliography.update(env)   # a new .bbl changes the auxiliary files: one more pass
         except bibliography.BibliographyError as exc:
             raise LatexError(str(exc)) from None
-        log = log_path().read_text(encoding="latin-1") if log_path().is_file() else ""
+        log = paths.read_text(log_path(), "latin-1") if log_path().is_file() else ""
         if _aux_state(paths.TEX_OUT) == before and "Rerun to get" not in log:
             return out, n
     return out, MAX_PASSES
@@ -585,7 +597,7 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
 def _stopped(what: str, producers: dict[str, str]) -> str:
     """The message for a pass stopped at its time limit: where TeX was, from its log."""
     try:
-        log = log_path().read_text(encoding="latin-1")
+        log = paths.read_text(log_path(), "latin-1")
     except OSError:
         log = ""
     match = FILE_LINE_ERROR.search(log)
@@ -605,6 +617,7 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
     if shutil.which("pdflatex") is None:
         raise LatexError("pdflatex is not installed: run `invoke setup` (it installs the TeX toolchain)")
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
+    refuse_special(paths.TEX_OUT)
     env = environment(epoch)
     fmt = _Format(env, epoch, fmt_record)
     try:
@@ -618,7 +631,7 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
         fmt.finish(None)
         raise LatexError(_stopped(str(exc), producers)) from None
     log_file = log_path()
-    log = log_file.read_text(encoding="latin-1") if log_file.is_file() else ""
+    log = paths.read_text(log_file, "latin-1") if log_file.is_file() else ""
     if out.returncode != 0:
         fmt.finish(None)
         _disk_full_check()
@@ -743,7 +756,7 @@ def _aux_may_be_the_cause() -> bool:
     it happened in one, or is of the kinds a cut-off file gives (a file or argument that ended
     too soon), or has no file:line at all."""
     try:
-        log = log_path().read_text(encoding="latin-1")
+        log = paths.read_text(log_path(), "latin-1")
     except OSError:
         return True
     m = FILE_LINE_ERROR.search(log)
