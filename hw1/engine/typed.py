@@ -138,6 +138,22 @@ def split_rows(body: str) -> list[tuple[int, str]]:
     return out
 
 
+def chains(row: str) -> list[tuple[int, str]]:
+    r"""(offset, text) of the equations of one row: ``a = b, & c = d`` and ``a = b, \qquad c = d``
+    are two (a comma, outside braces and brackets, followed by ``&`` or a ``\quad``)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(row):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch == "," and depth == 0 and re.match(r",\s*(&|\\q?quad(?![A-Za-z]))", row[i:]):
+            out.append((start, row[start:i]))
+            start = i + 1
+    out.append((start, row[start:]))
+    return [(o, t) for o, t in out if t.strip()]
+
+
 def clean_row(text: str) -> str:
     """A row as the reader sees it: no labels, tags, marks, \\\\ options, final punctuation."""
     text = re.sub(r"^\s*\*?\s*\[[^\]]*\]", "", text)     # the [2pt] of \\[2pt]
@@ -333,27 +349,30 @@ def _check_display(d: Display, notation, checker) -> None:
                             "defines no NOTATION)"
             previous = None
             continue
-        try:
-            row = read_row(piece.text, notation, spelled=checker.spelled)
-        except ReadError as exc:
-            col = "" if exc.offset is None else f", column {exc.offset + 1} of the row"
-            token = f" at `{exc.token}`" if exc.token else ""
-            piece.problem = f"cannot be read{token}{col}: {exc.what}"
-            previous = None
-            continue
-        if not row.rels:
-            piece.problem = "holds no relation (=, <, ...): nothing to check"
+        steps = []
+        for offset, chain in chains(piece.text):     # a, & b = c: two equations on one row
+            try:
+                row = read_row(chain, notation, spelled=checker.spelled)
+            except ReadError as exc:
+                col = "" if exc.offset is None else f", column {offset + exc.offset + 1} of the row"
+                token = f" at `{exc.token}`" if exc.token else ""
+                piece.problem = f"cannot be read{token}{col}: {exc.what}"
+                break
+            if not row.rels:
+                piece.problem = "holds no relation (=, <, ...): nothing to check"
+                previous = row.exprs[-1]
+                break
+            try:
+                steps += checker.check_row(row, previous)
+            except CheckError as exc:
+                piece.problem = str(exc)
+                break
             previous = row.exprs[-1]
-            continue
-        try:
-            steps = checker.check_row(row, previous)
-        except CheckError as exc:
-            piece.problem = str(exc)
-            previous = None
+        if piece.problem:
+            previous = None if "relation" not in piece.problem else previous
             continue
         piece.steps = [{"left": s.left, "rel": s.rel, "right": s.right, "ok": s.ok, "error": s.error,
                         "diagnosis": s.diagnosis, "points": s.points, "tol": s.tol} for s in steps]
-        previous = row.exprs[-1]
 
 
 @dataclass
