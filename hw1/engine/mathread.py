@@ -35,6 +35,7 @@ token it could not read and its offset in the row.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,7 +173,11 @@ class _Reader:
         meta = getattr(tree, "meta", None)
         if meta is None or getattr(meta, "empty", True):
             return str(tree)
-        return self.text[meta.start_pos:meta.end_pos]
+        start = meta.start_pos
+        sizing = re.search(r"\\(left|[bB]igg?l?)\s*$", self.text[:start])   # \Bigl( is one bracket
+        if sizing and self.text[start:start + 1] in "([|" or sizing and self.text.startswith("\\", start):
+            start = sizing.start()
+        return self.text[start:meta.end_pos]
 
     def fail(self, what: str, tree, token: str = ""):
         meta = getattr(tree, "meta", None)
@@ -217,11 +222,11 @@ class _Reader:
         s = str(tok)
         if tok.type in ("DIGIT", "NUMBER"):
             return Node("num", (float(s),), s)
+        if s in self.bound:            # a function's variable (or a sum's index) before any symbol
+            return Node("index", (s,), s)
         sym = self.spellings.get(canon(tok))
         if sym is not None:
             return self.symbol(sym, s)
-        if s in self.bound:
-            return Node("index", (s,), s)
         if s == "e":
             return Node("const", ("e",), s)
         if s == r"\pi":

@@ -82,6 +82,7 @@ class Display:
     unchecked: bool
     checkedby: str | None
     pieces: list[Piece] = field(default_factory=list)
+    fresh: bool = False           # read and checked by this build (not from the cache)
 
     @property
     def key(self) -> str:
@@ -439,8 +440,10 @@ class Report:
         for d in self.displays:
             for p in d.pieces:
                 for s in p.steps:
-                    out.append((f"{d.file}:{p.line}", f"{s['left']} {s['rel']} {s['right']}", s["error"],
-                                f"<= {s['tol']:.0e}", s["ok"]))
+                    equal = s["rel"] == "="       # an inequality holds or not, at every point
+                    out.append((f"{d.file}:{p.line}", f"{s['left']} {s['rel']} {s['right']}",
+                                s["error"] if equal else float("inf"),
+                                f"<= {s['tol']:.0e}" if equal else "holds", s["ok"]))
         return out
 
 
@@ -499,6 +502,7 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
                     notations[module] = (notation, checker)
                 notation, checker = notations[module]
                 _check_display(d, notation, checker)
+                d.fresh = True
                 fresh += 1
             used[key] = deps.seal(key, [{"problem": p.problem, "steps": p.steps} for p in d.pieces])
     if use_cache and used != cache:
@@ -510,9 +514,10 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
 MARKS_FILE = "verified-typed.tex"
 
 
-def for_build() -> list:
+def for_build(echo=None) -> list:
     """What the build runs: check the typed displays, write their marks for TeX, return the
-    findings (rows not checked); a step that does not hold raises BuildError at its row."""
+    findings (rows not checked); a step that does not hold raises BuildError at its row.
+    ``echo`` hears one line when displays were read and checked now (not from the cache)."""
     from hw1.engine import deps
     from hw1.engine.store import BuildError
 
@@ -520,6 +525,11 @@ def for_build() -> list:
         report = check_document()
     except TypedError as exc:
         raise BuildError(str(exc)) from None
+    if report.checked_now and echo is not None:
+        fresh = [d for d in report.displays if d.fresh]
+        steps = sum(len(p.steps) for d in fresh for p in d.pieces)
+        files = ", ".join(dict.fromkeys(d.file for d in fresh))
+        echo(f"typed math: {len(fresh)} display(s) read and checked, {steps} step(s) ({files})")
     failures = report.failures()
     if failures:
         raise BuildError("\n".join(failures[:10]) + (f"\n... and {len(failures) - 10} more"
