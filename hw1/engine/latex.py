@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -497,6 +496,7 @@ class Spare:
         cmd = command(fmt, self.dir, before=wait + " ")
         self.cmd, self.used, self.started, parent = cmd, False, False, os.getpid()
         self.waiting: dict[str, Path] = {}    # figure name -> the pipe the pass waits on there
+        self.held: list[int] = []             # pipes written to, open until the pass ends
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=_pass_env(env, fmt), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      errors="replace", preexec_fn=lambda: _tex_child(parent))  # noqa: PLW1509
@@ -573,8 +573,15 @@ class Spare:
     def release(self, name: str) -> None:
         """The figure ``name`` is in place: the pass may read it (now, or when it gets there)."""
         fifo = self.waiting.pop(name, None)
-        if fifo is not None:
-            threading.Thread(target=self._go, args=(fifo, "go\n"), daemon=True).start()
+        if fifo is not None:   # the line waits in the pipe, held open here, until pdflatex reads it
+            fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+            os.write(fd, b"go\n")
+            self.held.append(fd)
+
+    def _close_held(self) -> None:
+        for fd in self.held:
+            os.close(fd)
+        self.held.clear()
 
     def run(self, env: dict[str, str], fmt: Path | None, outdir: Path, label: str = "",
             progress=None) -> subprocess.CompletedProcess | None:
@@ -590,8 +597,10 @@ class Spare:
         try:
             done = _finish(self.proc, label, progress)
         except BaseException:
+            self._close_held()
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
+        self._close_held()
         for made in self.dir.iterdir():
             if made.name.startswith(f"{paths.JOB}."):
                 os.replace(made, outdir / made.name)
@@ -631,6 +640,7 @@ class Spare:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.communicate()
+        self._close_held()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -720,19 +730,18 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
 
 
 class _Format:
-    """The precompiled preamble for one compile: used if trusted; otherwise made (in the
-    background, while the first pass runs) and tried: one pass with it, on the same auxiliary
-    files as the compile's last pass (side by side with that pass when there is one), must give
-    the very same PDF for the format to be trusted."""
+    """The precompiled preamble for one compile: used if trusted; otherwise made (by a process
+    started beside the first pass) and tried: one pass with it, on the same auxiliary files as
+    the compile's last pass (a process beside that pass when there is one), must give the very
+    same PDF for the format to be trusted.  Processes only, no threads."""
 
     def __init__(self, env: dict[str, str], epoch: str, record: dict):
         from hw1.engine import texformat
 
         self.env, self.epoch, self.record, self.note = env, epoch, record, ""
-        self.dump: threading.Thread | None = None
-        self.trial: threading.Thread | None = None
+        self.dump: subprocess.Popen | str | None = None
+        self.trial: subprocess.Popen | None = None
         self.trial_aux: dict | None = None
-        self.trial_ok: bool | None = None
         if os.environ.get("HW1_FORMAT", "1") == "0":
             record.clear()
             self.state = "off"
@@ -741,23 +750,14 @@ class _Format:
         if record.get("key") != self._key() or (record.get("trusted") is not False
                                                 and not texformat.intact(record)):
             self.state = "dumping"
-            self.dump_result: tuple[bool, str] = (False, "not made")
-            self.dump = threading.Thread(target=self._make, daemon=True)
-            self.dump.start()
+            self.dump = texformat.start(env, os.getpid())
         elif record.get("trusted") is False:
             self.state = "off"
 
     def _key(self) -> str:
-        from hw1.engine import deps, texformat
-
-        read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(texformat.fls())
-                if (paths.ROOT / rel).is_file()}
-        return deps.sha256_bytes(repr(sorted(texformat.key(self.epoch, texinputs(), read).items())).encode())
-
-    def _make(self) -> None:
         from hw1.engine import texformat
 
-        self.dump_result = texformat.make(self.env, os.getpid())
+        return texformat.key(self.epoch, texinputs())
 
     def trusted_path(self) -> Path | None:
         from hw1.engine import texformat
@@ -765,19 +765,18 @@ class _Format:
         return texformat.fmt_path() if self.state == "trusted" else None
 
     def _ready(self) -> bool:
-        """A format to try exists (made in the background, or left untried by a failed compile)."""
-        if self.state == "dumping" and self.dump is not None and not self.dump.is_alive():
+        """A format to try exists (made beside the first pass, or left untried by a failed compile)."""
+        if self.state == "dumping" and (isinstance(self.dump, str) or self.dump.poll() is not None):
             self._record_dump()
         return self.state == "candidate"
 
     def _record_dump(self) -> None:
-        self.dump.join()
-        ok, why = self.dump_result
+        from hw1.engine import texformat
+
+        ok, why = texformat.result(self.dump)
         self.record.clear()
         self.record.update({"key": self._key(), "trusted": None if ok else False})
         if ok:        # checked before every use: a damaged or truncated format is made again
-            from hw1.engine import texformat
-
             self.record["hash"] = texformat.fmt_hash()
         self.state = "candidate" if ok else "off"
         if not ok:
@@ -787,9 +786,7 @@ class _Format:
         """The next pass will run on the auxiliary files as they are now: try the format on them too."""
         if self.trial is None and self._ready():
             self.trial_aux = _aux_state(paths.TEX_OUT)
-            scratch = self._scratch()
-            self.trial = threading.Thread(target=self._try, args=(scratch,), daemon=True)
-            self.trial.start()
+            self.trial = self._start_trial(self._scratch())
 
     def _scratch(self) -> Path:
         scratch = paths.TEX_OUT / "fmt" / "trial"
@@ -801,31 +798,38 @@ class _Format:
                 shutil.copy2(src, scratch / src.name)
         return scratch
 
-    def _try(self, scratch: Path) -> None:
+    def _start_trial(self, scratch: Path) -> subprocess.Popen:
+        """The trial pass with the format, in ``scratch`` (what it prints is in its log)."""
         from hw1.engine import texformat
 
+        fmt, parent = texformat.fmt_path(), os.getpid()
+        return subprocess.Popen(command(fmt, scratch), cwd=paths.ROOT, env=_pass_env(self.env, fmt),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                preexec_fn=lambda: _tex_child(parent))   # noqa: PLW1509 - no threads here
+
+    def _trial_ok(self, scratch: Path) -> bool:
         try:
-            out = _pass(self.env, texformat.fmt_path(), scratch, "the trial pass with the preamble's format")
+            out = _finish(self.trial, "the trial pass with the preamble's format")
         except TexStopped:
-            self.trial_ok = False
-            return
-        self.trial_ok = out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
+            return False
+        return out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
 
     def finish(self, pdf: Path | None) -> str:
         """After the compile (``pdf`` None if it failed): settle what the format is worth."""
         if self.state == "dumping":
             self._record_dump()
         scratch = paths.TEX_OUT / "fmt" / "trial"
-        if self.trial is not None:
-            self.trial.join()
+        ok = self._trial_ok(scratch) if self.trial is not None else False
         if pdf is None or self.state != "candidate":
             shutil.rmtree(scratch, ignore_errors=True)
             return self.note
         if self.trial is None or self.trial_aux != _aux_state(paths.TEX_OUT):
             scratch = self._scratch()        # no trial yet, or one on other auxiliary files
-            self._try(scratch)
+            self.trial = self._start_trial(scratch)
+            ok = self._trial_ok(scratch)
         made = scratch / f"{paths.JOB}.pdf"
-        self.record["trusted"] = bool(self.trial_ok) and made.read_bytes() == pdf.read_bytes()
+        self.record["trusted"] = ok and made.read_bytes() == pdf.read_bytes()
         shutil.rmtree(scratch, ignore_errors=True)
         if self.record["trusted"]:
             return "the preamble is precompiled; later passes start from it"
