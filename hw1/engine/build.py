@@ -184,6 +184,9 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
     if errors:
         raise BuildError("\n".join(str(e) for e in errors[:10])
                          + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""))
+    from hw1.engine import typed
+
+    shown = typed.for_build()         # typed display math: checked, marked; what is not, said
     warnings = tuple(f"warning: {finding}" for finding in shown)
     for line in warnings:
         echo(line)

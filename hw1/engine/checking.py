@@ -72,6 +72,23 @@ def _rows(runner, decl: Declaration) -> Iterator[Row]:
         yield from check_rows(runner, decl)
 
 
+def _typed_rows() -> tuple[list, list]:
+    """The rows of the typed displays' steps, checked afresh, and the findings of those not checked."""
+    from hw1.engine import typed
+
+    try:
+        report = typed.check_document(use_cache=False)
+    except typed.TypedError as exc:
+        return [f"typed display math could not be checked: {exc}"], []
+    lines: list[Row | str] = []
+    for where, formula, error, tolerance, ok in report.rows():
+        short = formula if len(formula) <= 60 else formula[:57] + "..."
+        lines.append(Row(where, short, math.nan if math.isinf(error) else error, tolerance, ok))
+    for failure in report.failures():
+        lines.append(failure)
+    return lines, report.findings()
+
+
 def run(*, strict: bool = False, echo: Callable[[str], None] | None = None) -> bool:
     """Print the table and the findings in the hand-written LaTeX; True iff everything holds."""
     from hw1.engine import paths
@@ -106,6 +123,10 @@ def _run(*, strict: bool, echo: Callable[[str], None]) -> bool:
                 lines.append(f"{decl.name} ({decl.where}) could not run: {type(exc).__name__}: {exc}")
                 all_ok = False
         sections.append((file, lines))
+    typed_lines, shown = _typed_rows()
+    all_ok &= not any(isinstance(r, str) for r in typed_lines)
+    if typed_lines:
+        sections.append(("typed display math (each = step of each row)", typed_lines))
     rows = [r for _, lines in sections for r in lines if isinstance(r, Row)]
     widths = (max([len("claim or check"), *(len(r.name) for r in rows)]),
               max([len("method"), *(len(r.method) for r in rows)]), 11, 10)
@@ -123,7 +144,7 @@ def _run(*, strict: bool, echo: Callable[[str], None]) -> bool:
             error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
             echo(f"{row.name:<{widths[0]}} {row.method:<{widths[1]}} {error:>{widths[2]}} "
                  f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
-    refs, shown, todo = texscan.scan()
+    refs, _, todo = texscan.scan()
     errors = texscan.check_references(refs, discover.by_name(found))
     for finding in errors:
         echo(f"error: {finding}")
