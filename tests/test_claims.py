@@ -177,6 +177,25 @@ def test_an_element_wise_claim_is_checked_entry_by_entry():
     assert not wrong.verify().ok
 
 
+def test_indices_run_as_printed_from_one_everywhere():
+    """A free index given by a point, a sum's index and an element-wise claim's i, j all count
+    from 1, as the PDF prints them: k=2 is the second entry."""
+    q, N = sp.IndexedBase("q"), sp.Symbol("N")
+    k, i = sp.symbols("k i", integer=True)
+    entries = np.array([1.0, 10.0, 100.0])
+    second = Claim("test.second", "q_k", 3 * q[k], points=lambda: [{"q": entries, "k": 2}],
+                   reference=lambda p: {"numpy": 3 * 10.0})
+    assert second.verify().ok, second.verify()
+    weighted = Claim("test.weighted", "S", sp.Sum(i * q[i], (i, 1, N)),
+                     points=lambda: [{"q": entries, "N": 3}],
+                     reference=lambda p: {"numpy": 1 * 1.0 + 2 * 10.0 + 3 * 100.0})
+    assert weighted.verify().ok, weighted.verify()
+    M = sp.MatrixSymbol("M", 2, 3)
+    rows_by_index = ElementClaim("test.ij", M, 10 * s.i + s.j, points=lambda: [{}],
+                                 reference=lambda p: {"numpy": [[11.0, 12.0, 13.0], [21.0, 22.0, 23.0]]})
+    assert rows_by_index.verify().ok, rows_by_index.verify()
+
+
 def test_the_logistic_derivative_with_the_wrong_sign_is_rejected():
     import torch
 

@@ -74,7 +74,8 @@ def test_the_worked_example_builds_from_two_files(built_project, tmp_path):
     out = invoke(project, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     # what README shows the build print is what it prints
-    assert [masked(line) for line in out.stdout.splitlines()] == \
+    # (a progress line, "  still computing ...", comes on a slow or busy machine only)
+    assert [masked(line) for line in out.stdout.splitlines() if not line.startswith("  still ")] == \
         [masked(line) for line in shown("  building problem6.")], out.stdout
 
     after = sources(project)

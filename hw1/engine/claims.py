@@ -221,7 +221,7 @@ class Claim:
 
 class ElementClaim(Claim):
     """``(M)_{ij} = rhs(i, j)``: an element-wise formula, evaluated for every index pair of
-    M's shape (indices run from 0 in the code, as the symbols i, j are generic)."""
+    M's shape (i and j run from 1, as printed: the entry x_i of a vector is its i-th)."""
 
     def __init__(self, name: str, matrix, rhs, *, row: str | None = None, **kwargs):
         import sympy as sp
@@ -253,7 +253,7 @@ class ElementClaim(Claim):
 
     def evaluate(self, point: Values) -> np.ndarray:
         rows, cols = (int(point[str(s)]) if not s.is_Integer else int(s) for s in self.matrix.shape)
-        grid_i, grid_j = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+        grid_i, grid_j = np.meshgrid(np.arange(1, rows + 1), np.arange(1, cols + 1), indexing="ij")
         vectors = {b.name: np.asarray(point[b.name], dtype=np.float64).ravel()
                    for b in self._args[2:]}
         return np.asarray(self._fn(grid_i, grid_j, *vectors.values()), dtype=np.float64) \
