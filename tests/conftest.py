@@ -18,6 +18,10 @@ from hw1.paths import ROOT, copy_sources
 
 EPOCH = "1700000000"   # a fixed SOURCE_DATE_EPOCH, as a commit would give
 FIXTURE_DOC = Path(__file__).resolve().parent / "fixture_doc"
+# A second fixture document, laid over the first (it shares its module): another preamble, and a
+# bibliography.  Engine tests that hold for any document run on both.
+FIXTURE_BIB = Path(__file__).resolve().parent / "fixture_bib"
+FIXTURES = {"fixture_doc": (FIXTURE_DOC,), "fixture_bib": (FIXTURE_DOC, FIXTURE_BIB)}
 IGNORE = shutil.ignore_patterns("__pycache__")
 
 
@@ -44,12 +48,13 @@ def planted(seed: int, n: int = 30, d: int = 5):
     return X + 0.3 * y[:, None] * u, y
 
 
-def make_fixture(dest: Path) -> Path:
-    """A project with this checkout's hw1 package and the fixture document as its doc/."""
+def make_fixture(dest: Path, fixture: str = "fixture_doc") -> Path:
+    """A project with this checkout's hw1 package and a fixture document (``FIXTURES``) as its doc/."""
     shutil.copytree(ROOT / "hw1", dest / "hw1", ignore=IGNORE)
     shutil.copy2(ROOT / "tasks.py", dest / "tasks.py")
     (dest / "pyproject.toml").write_text('[tool.hw1]\nmain = "doc/main.tex"\n', encoding="utf-8")
-    shutil.copytree(FIXTURE_DOC, dest / "doc", ignore=IGNORE)
+    for layer in FIXTURES[fixture]:
+        shutil.copytree(layer, dest / "doc", ignore=IGNORE, dirs_exist_ok=True)
     return dest
 
 
@@ -85,6 +90,27 @@ def built_fixture(tmp_path_factory) -> Path:
     out = invoke(project, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     return project
+
+
+@pytest.fixture(scope="session")
+def built_bib_fixture(tmp_path_factory) -> Path:
+    """The second fixture project (another preamble, a bibliography), built once."""
+    project = make_fixture(tmp_path_factory.mktemp("fixture_bib") / "proj", "fixture_bib")
+    out = invoke(project, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return project
+
+
+@pytest.fixture(params=["fixture_doc", "fixture_bib"])
+def any_built_fixture(request) -> Path:
+    """Each fixture project, built once: for engine tests that hold for any document."""
+    return request.getfixturevalue("built_fixture" if request.param == "fixture_doc" else "built_bib_fixture")
+
+
+@pytest.fixture
+def any_fixture_copy(any_built_fixture, tmp_path) -> Path:
+    """A fresh copy of each built fixture project, for a test that may break it."""
+    return copy_built(any_built_fixture, tmp_path / "proj")
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The build engine's promises, on the small fixture document (tests/fixture_doc): incremental,
 reproducible, safe, and clear when it fails, with every error at the author's file and line.
+Those that hold for any document run on the second fixture too (tests/fixture_bib: another
+preamble, a bibliography).
 
 These tests compile PDFs in throw-away copies, so they are slow."""
 
@@ -34,12 +36,12 @@ def rebuilt(stdout: str) -> set[str]:
 
 
 @slow
-def test_the_fixture_builds_with_its_claim_value_and_figure(built_fixture):
-    text = pdftext(built_fixture / "build" / "main.pdf")
+def test_the_fixture_builds_with_its_claim_value_and_figure(any_built_fixture):
+    text = pdftext(any_built_fixture / "build" / "main.pdf")
     assert "The slope of the square at one is 2.00." in text
     assert "✓" in text                                        # the claim's mark
     assert "drawn by mini.curve" in text and "doc/mini.py" in text   # provenance, generated
-    assert (built_fixture / "figures" / "mini-curve.pdf").is_file()
+    assert (any_built_fixture / "figures" / "mini-curve.pdf").is_file()
 
 
 @slow
@@ -50,10 +52,11 @@ def test_pdf_metadata_carries_title_and_author(built_fixture):
 
 
 @slow
-def test_noop_build_imports_nothing_heavy_and_runs_no_tex(fixture_copy):
-    assert "0 rebuilt" in invoke(fixture_copy, "build-pdf").stdout   # a copy: new inodes, a full look first
+def test_noop_build_imports_nothing_heavy_and_runs_no_tex(any_fixture_copy):
+    # a copy: new inodes, a full look first
+    assert "0 rebuilt" in invoke(any_fixture_copy, "build-pdf").stdout
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "invoke", "build-pdf"],
-                         cwd=fixture_copy, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+                         cwd=any_fixture_copy, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
                          capture_output=True, text=True, check=True)
     imported = {line.split("|")[-1].strip().split(".")[0] for line in out.stderr.splitlines()
                 if line.startswith("import time:")}
@@ -66,17 +69,17 @@ def test_noop_build_imports_nothing_heavy_and_runs_no_tex(fixture_copy):
 
 
 @slow
-def test_touch_reruns_nothing(fixture_copy):
-    for p in [*(fixture_copy / "hw1").rglob("*.py"), *(fixture_copy / "doc").iterdir()]:
+def test_touch_reruns_nothing(any_fixture_copy):
+    for p in [*(any_fixture_copy / "hw1").rglob("*.py"), *(any_fixture_copy / "doc").iterdir()]:
         os.utime(p)                                   # new mtimes, same content
-    out = invoke(fixture_copy, "build-pdf")
+    out = invoke(any_fixture_copy, "build-pdf")
     assert out.returncode == 0 and "0 rebuilt" in out.stdout and "up to date" in out.stdout
 
 
 @slow
-def test_prose_edit_reruns_only_latex(fixture_copy):
-    edit(fixture_copy / "doc" / "part.tex", "The slope", "Indeed, the slope")
-    out = invoke(fixture_copy, "build-pdf", "--explain")
+def test_prose_edit_reruns_only_latex(any_fixture_copy):
+    edit(any_fixture_copy / "doc" / "part.tex", "The slope", "Indeed, the slope")
+    out = invoke(any_fixture_copy, "build-pdf", "--explain")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 rebuilt" in out.stdout
     assert "changed: doc/part.tex" in out.stdout
@@ -116,27 +119,28 @@ def test_explain_says_why(fixture_copy):
 
 
 @slow
-def test_two_clean_builds_are_byte_identical(built_fixture, tmp_path):
+def test_two_clean_builds_are_byte_identical(any_built_fixture, tmp_path):
     time.sleep(1.1)   # a different second, so a timestamp that leaked would show
-    other = make_fixture(tmp_path / "elsewhere" / "deeper" / "proj")
+    fixture = "fixture_bib" if (any_built_fixture / "doc" / "refs.bib").is_file() else "fixture_doc"
+    other = make_fixture(tmp_path / "elsewhere" / "deeper" / "proj", fixture)
     out = invoke(other, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert sha(other / "build" / "main.pdf") == sha(built_fixture / "build" / "main.pdf")
+    assert sha(other / "build" / "main.pdf") == sha(any_built_fixture / "build" / "main.pdf")
 
 
 @slow
-def test_failed_build_keeps_previous_pdf_and_points_at_the_source(fixture_copy):
-    before = sha(fixture_copy / "build" / "main.pdf")
-    part = fixture_copy / "doc" / "part.tex"
+def test_failed_build_keeps_previous_pdf_and_points_at_the_source(any_fixture_copy):
+    before = sha(any_fixture_copy / "build" / "main.pdf")
+    part = any_fixture_copy / "doc" / "part.tex"
     edit(part, r"\claim{mini.derivative}", r"\claim{mini.derivative} \undefinedmacro")
-    out = invoke(fixture_copy, "build-pdf")
+    out = invoke(any_fixture_copy, "build-pdf")
     assert out.returncode != 0
     message = out.stderr.strip().splitlines()
     assert message[0] == f"build-pdf failed: doc/part.tex:{line_of(part, 'undefinedmacro')}: " \
                          "Undefined control sequence."
     assert len(message) <= 10, message
     assert any("build/tex/main.log" in line for line in message)
-    assert sha(fixture_copy / "build" / "main.pdf") == before
+    assert sha(any_fixture_copy / "build" / "main.pdf") == before
 
 
 @slow
@@ -192,13 +196,13 @@ def test_a_value_whose_latex_leaves_a_brace_open_is_named_before_tex_runs(fixtur
 
 
 @slow
-def test_write18_is_blocked(fixture_copy):
-    marker = fixture_copy / "pwned"
-    edit(fixture_copy / "doc" / "part.tex", "The slope", r"\immediate\write18{touch pwned}The slope")
-    out = invoke(fixture_copy, "build-pdf")
+def test_write18_is_blocked(any_fixture_copy):
+    marker = any_fixture_copy / "pwned"
+    edit(any_fixture_copy / "doc" / "part.tex", "The slope", r"\immediate\write18{touch pwned}The slope")
+    out = invoke(any_fixture_copy, "build-pdf")
     assert out.returncode == 0, out.stdout + out.stderr
     assert not marker.exists()
-    log = (fixture_copy / "build" / "tex" / "main.log").read_text(encoding="latin-1")
+    log = (any_fixture_copy / "build" / "tex" / "main.log").read_text(encoding="latin-1")
     assert "write18 enabled" not in log
 
 

@@ -18,7 +18,8 @@ def test_simple_table_with_defaults(tmp_path):
     got = config(tmp_path, '[project]\nname = "x"\n\n[tool.hw1]\nmain = "paper/main.tex"  # the document\n'
                            '\n[tool.other]\nmain = 3\n')
     assert got == {"main": "paper/main.tex", "doc": "paper", "figures": "figures", "build": "build",
-                   "previews": "previews", "declaration_time_limit": 1800.0, "tex_time_limit": 600.0}
+                   "previews": "previews", "declaration_time_limit": 1800.0, "tex_time_limit": 600.0,
+                   "claim_order": "none"}
 
 
 @pytest.mark.parametrize("line", ["declaration_time_limit = 2.5  # seconds", "tex_time_limit = 7"])
@@ -40,6 +41,7 @@ def test_a_table_the_fast_reader_does_not_know_goes_to_tomllib(tmp_path):
     ('[tool.hw1]\nmain = "/abs/a.tex"\n', "must be a path inside the project"),
     ('[tool.hw1]\nmain = "a.tex"\n', "doc must be a folder inside the project"),
     ('[tool.hw1]\nmain = "doc/a.tex"\nbuild = 3\n', "build must be a non-empty path string"),
+    ('[tool.hw1]\nmain = "doc/a.tex"\nclaim_order = "random"\n', "claim_order must be one of ['none', "),
     ("[tool.hw1\n", "not valid TOML"),
     ('[tool.hw1]\nmain = "doc/a.tex"\ntex_time_limit = "60"\n', "tex_time_limit must be a positive number"),
     ('[tool.hw1]\nmain = "doc/a.tex"\ndeclaration_time_limit = 0\n', "declaration_time_limit must be"),

@@ -21,6 +21,20 @@ def test_terms_print_in_the_order_written_unless_sympy_order_is_asked():
         printing.latex(expr, order="random")
 
 
+def test_a_claim_prints_in_the_order_its_document_asks():
+    p, d = sp.symbols("p delta")
+    kwargs = dict(points=list, reference=dict)
+    assert Claim("c", sp.Symbol("L"), sp.Add(p, -d, evaluate=False), **kwargs).latex == r"L &= p - \delta"
+    assert Claim("c", sp.Symbol("L"), sp.Add(p, -d, evaluate=False), order="lex", **kwargs).latex \
+        == r"L &= - \delta + p"
+
+
+def test_the_configuration_knows_the_printers_orders():
+    from hw1.engine import paths
+
+    assert paths.CLAIM_ORDERS == printing.ORDERS
+
+
 def test_an_integral_has_a_numeric_meaning():
     """A definite integral is evaluated (by scipy's quad) where numpy alone has no meaning."""
     t, c = sp.symbols("t c", positive=True)

@@ -12,8 +12,26 @@ from hw1.engine import toolchain
 def test_everything_present_here_is_reported_in_one_line():
     lines = []
     toolchain.ensure(echo=lines.append)
-    assert lines == [f"setup: TeX toolchain complete ({', '.join(toolchain.PROGRAMS)} and "
-                     f"{len(toolchain.STYLES)} LaTeX files)"]
+    assert lines == [f"setup: TeX toolchain complete ({', '.join(toolchain.PROGRAMS)}, and the "
+                     f"{len(toolchain.styles())} classes and packages that verified.sty and the "
+                     "document's .tex files load)"]
+
+
+def test_it_checks_what_the_document_loads(tmp_path, monkeypatch):
+    from hw1.engine import paths
+
+    doc = tmp_path / "doc"
+    doc.mkdir()
+    (doc / "main.tex").write_text("\\documentclass[11pt]{report}\n\\usepackage[svgnames]{xcolor}\n"
+                                  "\\usepackage{natbib, fancyhdr}%\\usepackage{commented}\n"
+                                  "\\usepackage{verified}\n\\input{part}\n", encoding="utf-8")
+    (doc / "part.tex").write_text("\\RequirePackage{nosuchpackage}\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "DOC", doc)
+    assert toolchain.document_files() == ["report.cls", "xcolor.sty", "natbib.sty", "fancyhdr.sty",
+                                          "nosuchpackage.sty"]
+    assert toolchain.missing() == ["nosuchpackage.sty"]
+    assert toolchain.packages_for(["nosuchpackage.sty"]) == ["texlive-fonts-recommended",
+                                                             "texlive-latex-extra"]
 
 
 def test_missing_files_map_to_debian_packages():

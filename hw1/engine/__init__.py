@@ -6,6 +6,9 @@ What an author uses:
   ``claim``, ``check``), re-exported here: ``from hw1.engine import claim, value``.
 - ``claims``: a claim ``lhs = rhs``, printed and checked numerically on seeded points;
   ``printing``: its LaTeX printer and numeric namespace (symbols made with their LaTeX).
+- ``notation``: a document's symbols, declared once with their LaTeX; ``mathread`` (with
+  ``mathgrammar.lark``) reads a row of typed display math with it, ``mathcheck`` checks every
+  ``=`` step numerically (derivatives by torch autograd).
 
 What the build runs:
 - ``paths``: every folder of the project, from ``[tool.hw1]``.
@@ -15,7 +18,8 @@ What the build runs:
 - ``store``: content-addressed artifacts; ``workers``: the processes that compute them (progress,
   time limits, nothing left running); ``run``: running one
   declaration; ``fragments``: the LaTeX they become (``tex/verified.sty`` reads it).
-- ``latex``: the TeX run; ``texformat``: the precompiled preamble.
+- ``latex``: the TeX run; ``texformat``: the precompiled preamble; ``bibliography``: bibtex or
+  biber between passes.
 - ``build``: ties them together (``invoke build-pdf``); ``quick``: the no-op answered at once;
   ``checking``: ``invoke check``; ``watch``: ``invoke watch``; ``previews``: PNG pages;
   ``toolchain``: ``invoke setup``.

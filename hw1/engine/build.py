@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1.engine import deps, discover, fragments, latex, paths, store, texscan
+from hw1.engine import bibliography, deps, discover, fragments, latex, paths, store, texscan
 from hw1.engine.quick import say
 from hw1.engine.store import BuildError, Manifest
 
@@ -110,13 +110,14 @@ def _tex_files() -> list[str]:
     from hw1.engine import texformat
 
     doc = [p.relative_to(paths.ROOT).as_posix() for p in sorted(paths.DOC.rglob("*.tex"))]
-    return sorted({*doc, *latex.read_files(), *latex.read_files(texformat.fls())})
+    return sorted({*doc, *bibliography.sources(), *latex.read_files(), *latex.read_files(texformat.fls())})
 
 
 def tex_components(epoch: str) -> dict:
-    """Everything the TeX run reads from the project: every .tex file of the document's folder
-    (a new one may be \\input), and every project file the last run read (fragments, figures,
-    the style, listed sources), by content; the date; the command."""
+    """Everything the TeX run reads from the project: every .tex and .bib file of the document's
+    folder (a new one may be \\input, or named by \\bibliography), and every project file the
+    last run read (fragments, figures, the style, listed sources), by content; the date; the
+    command."""
     return {"read": _hashes(_tex_files()), "epoch": epoch, "command": latex.command(),
             "texinputs": latex.texinputs()}
 

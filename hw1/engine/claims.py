@@ -107,11 +107,12 @@ class Claim:
 
     def __init__(self, name: str, lhs, rhs, *, points: Callable[[], Sequence[Values]],
                  reference: Callable[[Values], Mapping[str, np.ndarray]], tol: float = DEFAULT_TOL,
-                 where: str = ""):
+                 where: str = "", order: str = "none"):
         self.name, self.lhs, self.rhs = name, lhs, rhs
         self.points, self.reference = points, reference
         self.tol = tol
         self.where = where      # file:line of its declaration, for messages
+        self.order = order      # the printer's term order (the document's claim_order setting)
 
     def __repr__(self) -> str:
         return f"Claim({self.name!r}: {self.latex})"
@@ -122,8 +123,8 @@ class Claim:
         ``lhs`` is the author's own LaTeX, used as it is."""
         from hw1.engine.printing import latex
 
-        lhs = self.lhs if isinstance(self.lhs, str) else latex(self.lhs)
-        return f"{lhs} &= {latex(self.rhs)}"
+        lhs = self.lhs if isinstance(self.lhs, str) else latex(self.lhs, self.order)
+        return f"{lhs} &= {latex(self.rhs, self.order)}"
 
     @cached_property
     def space(self) -> str:
@@ -275,10 +276,11 @@ def entry(matrix, row: str | None = None) -> Entry:
 
 
 def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, object], *,
-         where: str = "") -> Claim:
+         where: str = "", order: str = "none") -> Claim:
     """The Claim a ``@claim`` declaration stands for: ``function(**inputs)`` is its right side;
     ``options`` are the decorator's (lhs, points, against, tol); ``inputs`` holds the data of
-    the experiments named by the parameters of ``function`` and of ``points``."""
+    the experiments named by the parameters of ``function`` and of ``points``; ``order`` is the
+    printer's term order (``printing.ORDERS``)."""
     from hw1.engine.run import call
 
     lhs, points, against = options.get("lhs"), options.get("points"), options.get("against")
@@ -291,7 +293,7 @@ def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, o
 
     rhs = call(function, inputs)
     tol = DEFAULT_TOL if options.get("tol") is None else float(options["tol"])
-    kwargs = dict(points=lambda: call(points, inputs), reference=against, tol=tol, where=where)
+    kwargs = dict(points=lambda: call(points, inputs), reference=against, tol=tol, where=where, order=order)
     if isinstance(lhs, Entry):
         return ElementClaim(name, lhs.matrix, rhs, row=lhs.row, **kwargs)
     return Claim(name, lhs, rhs, **kwargs)

@@ -2,11 +2,13 @@
 
 - TeX never runs shell commands: pdflatex gets ``-no-shell-escape``; a log that says
   otherwise fails the build.
-- Passes: pdflatex runs again while its auxiliary files (.aux, .toc, .out...) change, as
-  latexmk would, at most five times; a prose edit that moves no label takes one pass.
+- Passes: pdflatex runs again while its auxiliary files (.aux, .toc, .out, .bbl...) change, as
+  latexmk would, at most five times; a prose edit that moves no label takes one pass.  Between
+  passes, bibtex or biber runs when the document asks for a bibliography (``bibliography``).
 - The preamble is precompiled into a format when that changes nothing (``texformat``).
 - Reproducible PDFs: SOURCE_DATE_EPOCH (default: the last commit's time) with
-  FORCE_SOURCE_DATE=1, and the preamble's \\pdftrailerid{} and \\pdfsuppressptexinfo.
+  FORCE_SOURCE_DATE=1, and \\pdftrailerid{} and \\pdfsuppressptexinfo=-1 on TeX's command
+  line, before the document is read: its preamble need not say them.
   SyncTeX data go to a file of their own (build/<job>.synctex.gz), never into the PDF.
 - Errors: the first error of the log, as ``file:line: message``, the offending source line,
   and the path of the full log — at most about ten lines.
@@ -24,10 +26,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from hw1.engine import fragments, paths
+from hw1.engine import bibliography, fragments, paths
 
 MAX_PASSES = 5
-AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".nav", ".snm")   # what a pass reads back
+AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".nav", ".snm", ".bbl")   # what a pass reads back
 STYLE_DIR = Path(__file__).resolve().parent / "tex"    # verified.sty
 
 
@@ -79,12 +81,20 @@ def read_files(fls: Path | None = None, *, in_order: bool = False) -> list[str]:
     return list(out) if in_order else sorted(out)
 
 
-def command(fmt: Path | None = None, outdir: Path | None = None) -> list[str]:
-    """One pdflatex pass (from the project root, with paths relative to it)."""
+# What reproducible PDFs need, set by the engine before the document is read (the preamble
+# need not say it): no trailer ID (pdfTeX derives one from the time and the file's path), no
+# PTEX.* keys carrying file names.
+REPRODUCIBLE = r"\pdftrailerid{}\pdfsuppressptexinfo=-1 "
+
+
+def command(fmt: Path | None = None, outdir: Path | None = None, before: str = "") -> list[str]:
+    """One pdflatex pass (from the project root, with paths relative to it).  Its first line
+    sets ``REPRODUCIBLE``, then runs ``before`` (TeX code), then reads the main file."""
     outdir = paths.TEX_OUT if outdir is None else outdir
     return ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
             "-recorder", "-synctex=1", f"-output-directory={paths.rel(outdir)}",
-            *([f"-fmt={fmt.stem}"] if fmt else []), paths.rel(paths.MAIN_TEX)]
+            *([f"-fmt={fmt.stem}"] if fmt else []), f"-jobname={paths.JOB}",
+            r"%s%s\csname @@input\endcsname %s" % (REPRODUCIBLE, before, paths.rel(paths.MAIN_TEX))]
 
 
 def source_date_epoch() -> str:
@@ -150,7 +160,7 @@ def summarize(log: str) -> LogSummary:
         overfull=sum(1 for w in overfull if w > 1.0),
         underfull=len(re.findall(r"^Underfull \\[hv]box \(badness (\d+)\)", log, re.M)),
         undefined_refs=len(re.findall(r"LaTeX Warning: Reference `[^']*' on page", log)),
-        undefined_cites=len(re.findall(r"LaTeX Warning: Citation `[^']*' on page", log)),
+        undefined_cites=len(re.findall(r"Warning: Citation `[^']*' on page", log)),   # LaTeX's, natbib's
         missing_chars=len(re.findall(r"^Missing character: There is no", log, re.M)),
         shell_escape=bool(re.search(r"^\s*(restricted )?\\write18 enabled", log, re.M)),
     )
@@ -391,8 +401,7 @@ class Spare:
             wait = r"\hwpauseat{%s}{%s}" % (Path(self.pause).name, paths.rel(self.fifo))
         else:
             wait = r"\openin15=%s \read15 to\hwsparego \closein15 \hwsparego" % paths.rel(self.fifo)
-        cmd = command(fmt, self.dir)
-        cmd[-1:] = [f"-jobname={paths.JOB}", r"%s \csname @@input\endcsname %s" % (wait, cmd[-1])]
+        cmd = command(fmt, self.dir, before=wait + " ")
         self.cmd, self.used, self.started, parent = cmd, False, False, os.getpid()
         self.waiting: dict[str, Path] = {}    # figure name -> the pipe the pass waits on there
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=_pass_env(env, fmt), stdin=subprocess.DEVNULL,
@@ -553,6 +562,10 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
         if out.returncode != 0:
             _restore_aux(before)
             return out, n
+        try:
+            bibliography.update(env)   # a new .bbl changes the auxiliary files: one more pass
+        except bibliography.BibliographyError as exc:
+            raise LatexError(str(exc)) from None
         log = log_path().read_text(encoding="latin-1") if log_path().is_file() else ""
         if _aux_state(paths.TEX_OUT) == before and "Rerun to get" not in log:
             return out, n

@@ -1,4 +1,4 @@
-"""Every folder of the project, named once.  Nothing else in hw1 builds paths by hand.
+r"""Every folder of the project, named once.  Nothing else in hw1 builds paths by hand.
 
 Where the document lives is configuration, read from ``[tool.hw1]`` in the project's
 ``pyproject.toml`` (the project is the folder that holds the hw1 package)::
@@ -11,8 +11,11 @@ Where the document lives is configuration, read from ``[tool.hw1]`` in the proje
     previews = "previews"     # PNG previews of the first pages
     declaration_time_limit = 1800   # seconds one declaration may compute before it is stopped
     tex_time_limit = 600            # seconds one pdflatex pass may run before it is stopped
+    claim_order = "none"      # how claims print their terms: as written ("none"), or in one
+                              # of sympy's orders ("lex", "grlex", "rev-lex")
 
-Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``.
+Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``.  (Whether
+``\fig`` prints its provenance note is the LaTeX's own choice: ``\usepackage[nofignotes]{verified}``.)
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]   # the project: the folder that holds the hw1 package
 PACKAGE = ROOT / "hw1"
 CONFIG_FILE = ROOT / "pyproject.toml"
-DEFAULTS = {"figures": "figures", "build": "build", "previews": "previews"}
+DEFAULTS = {"figures": "figures", "build": "build", "previews": "previews", "claim_order": "none"}
 PATH_KEYS = ("main", "doc", "figures", "build", "previews")
 LIMITS = {"declaration_time_limit": 1800.0, "tex_time_limit": 600.0}   # seconds
-KEYS = (*PATH_KEYS, *LIMITS)
+CLAIM_ORDERS = ("none", "lex", "grlex", "rev-lex")   # printing.ORDERS (which imports sympy)
+KEYS = (*PATH_KEYS, *LIMITS, "claim_order")
 
 
 class ConfigError(ValueError):
@@ -91,6 +95,9 @@ def read_config(path: Path = CONFIG_FILE) -> dict:
     config = {**DEFAULTS, "doc": Path(table["main"]).parent.as_posix(), **LIMITS, **table}
     for key in LIMITS:
         config[key] = float(config[key])
+    if config["claim_order"] not in CLAIM_ORDERS:
+        raise ConfigError(f"{path.name} [tool.hw1]: claim_order must be one of {list(CLAIM_ORDERS)}, "
+                          f"got {config['claim_order']!r}")
     for key in PATH_KEYS:
         if Path(config[key]).is_absolute() or ".." in Path(config[key]).parts:
             raise ConfigError(f"{path.name} [tool.hw1]: {key} must be a path inside the project, "

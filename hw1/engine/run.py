@@ -97,7 +97,8 @@ def write_output(decl: Declaration, inputs: Mapping, temp: Path) -> None:
     elif decl.kind == "claim":
         from hw1.engine import claims
 
-        claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where)
+        claim = claims.make(decl.name, fn, record.options, inputs, where=decl.where,
+                            order=paths.CONFIG["claim_order"])
         result = claim.verify()
         if result.error is not None:   # reported like any error in the author's code
             raise result.error
@@ -145,7 +146,8 @@ class Runner:
         from hw1.engine import claims
 
         fn, record = load(decl)
-        return claims.make(decl.name, fn, record.options, self.inputs(decl), where=decl.where)
+        return claims.make(decl.name, fn, record.options, self.inputs(decl), where=decl.where,
+                           order=paths.CONFIG["claim_order"])
 
     def claims(self, *, wrong: bool) -> list:
         return [self.claim(d) for d in self.found if d.kind == "claim" and d.wrong == wrong]

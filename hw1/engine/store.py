@@ -163,6 +163,8 @@ def components(decl: Declaration, manifest: Manifest) -> dict:
         parts[group] = digest
         manifest.tables.setdefault(digest, table)
     parts["inputs"] = {name: manifest.artifacts.get(name, {}).get("outputs", {}) for name in decl.inputs}
+    if decl.kind == "claim" and paths.CONFIG["claim_order"] != "none":   # the document's printer setting
+        parts["claim_order"] = paths.CONFIG["claim_order"]
     return parts
 
 
