@@ -337,3 +337,13 @@ def test_a_claim_with_no_points_or_no_references_checked_nothing_and_fails():
     assert not none.ok and none.reason == "points= gave no points: nothing was checked"
     empty = scalar_claim(2 * X, lambda p: {}).verify()
     assert not empty.ok and empty.reason == "against= gave no references: nothing was compared"
+
+
+def test_the_space_column_can_be_turned_off_per_claim():
+    x = sp.Symbol("x")
+    options = {"lhs": sp.Symbol("y"), "points": lambda: [{"x": 1.0}], "against": lambda p: {"numpy": 2.0}}
+    shown = claims.make("m.f", lambda: 2 * x, options, {})
+    hidden = claims.make("m.f", lambda: 2 * x, {**options, "space": False}, {})
+    assert shown.space == r"\in \mathbb{R}" and hidden.space == "" and hidden.verify().ok
+    with pytest.raises(ValueError, match="space= is True .* or False, got 'no'"):
+        claims.make("m.f", lambda: 2 * x, {**options, "space": "no"}, {})

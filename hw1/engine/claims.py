@@ -278,7 +278,7 @@ def entry(matrix, row: str | None = None) -> Entry:
 def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, object], *,
          where: str = "", order: str = "none") -> Claim:
     """The Claim a ``@claim`` declaration stands for: ``function(**inputs)`` is its right side;
-    ``options`` are the decorator's (lhs, points, against, tol); ``inputs`` holds the data of
+    ``options`` are the decorator's (lhs, points, against, tol, space); ``inputs`` holds the data of
     the experiments named by the parameters of ``function`` and of ``points``; ``order`` is the
     printer's term order (``printing.ORDERS``)."""
     from hw1.engine.run import call
@@ -291,12 +291,19 @@ def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, o
     if not callable(points) or not callable(against):
         raise ValueError(f"@claim of {name}: points= and against= must be functions")
 
+    if not isinstance(options.get("space", True), bool):
+        raise ValueError(f"@claim of {name}: space= is True (show where the left side lives, the "
+                         f"default) or False, got {options['space']!r}")
     rhs = call(function, inputs)
     tol = DEFAULT_TOL if options.get("tol") is None else float(options["tol"])
     kwargs = dict(points=lambda: call(points, inputs), reference=against, tol=tol, where=where, order=order)
     if isinstance(lhs, Entry):
-        return ElementClaim(name, lhs.matrix, rhs, row=lhs.row, **kwargs)
-    return Claim(name, lhs, rhs, **kwargs)
+        made = ElementClaim(name, lhs.matrix, rhs, row=lhs.row, **kwargs)
+    else:
+        made = Claim(name, lhs, rhs, **kwargs)
+    if options.get("space") is False:
+        made.space = ""          # no column saying where the left side lives (the cached property, set)
+    return made
 
 
 def all_claims() -> list[Claim]:
