@@ -50,7 +50,7 @@ def test_check_computes_values_and_figures_and_says_what_the_build_says(fixture_
     raised = line_of(module, "1.0 / 0.0")
     assert f"points= raised ZeroDivisionError: float division by zero at doc/mini.py:{raised}" in row, row
     assert " inf " not in row and row.endswith("FAIL")
-    assert ("check: SOME CHECKS FAILED: 1 of 3 claim and check row(s) FAIL, 2 of 5 experiment(s), value(s) "
+    assert ("check: SOME CHECKS FAILED: 1 of 3 row(s) of the table FAIL, 2 of 5 experiment(s), value(s) "
             "and figure(s) failed") in check.stdout, check.stdout
     # the build stops with the same message
     module.write_text(original + MORE.partition("@figure")[0], encoding="utf-8")
@@ -74,7 +74,7 @@ def test_check_of_one_answer_and_a_summary_that_counts_what_it_says(fixture_copy
     assert "no module declares" not in everything.stdout
     mini = invoke(fixture_copy, "check", "--strict", "--answer", "doc/mini.py")
     assert "other.broken" not in mini.stdout and "answer not yet written" not in mini.stdout
-    assert "check (only doc.mini and doc/mini.tex): all 2 claim and check row(s) hold; 3 experiment(s), " \
+    assert "check (only doc.mini and doc/mini.tex): all 2 row(s) of the table hold; 3 experiment(s), " \
            "value(s) and figure(s) compute" in mini.stdout, mini.stdout
     assert mini.returncode == 0, mini.stdout       # (part.tex is not mini's answer)
     strict = invoke(fixture_copy, "check", "--strict", "--answer", "other")

@@ -434,6 +434,25 @@ def test_the_precompiled_preamble_changes_no_byte(fixture_copy, tmp_path):
 
 
 @slow
+def test_an_edit_of_the_main_files_body_keeps_the_format(any_fixture_copy):
+    manifest = any_fixture_copy / "build" / "cache" / "manifest.json"
+
+    def fmt_record() -> dict:
+        return json.loads(manifest.read_text())["tex"]["format"]
+
+    before = fmt_record()
+    fmt = any_fixture_copy / "build" / "tex" / "fmt" / "main.fmt"
+    made = fmt.stat().st_mtime_ns
+    edit(any_fixture_copy / "doc" / "main.tex", "\\input{part}",
+         "Some prose of the main file.\n\\input{part}")
+    out = invoke(any_fixture_copy, "build-pdf")
+    assert out.returncode == 0 and "1 pdflatex pass" in out.stdout, out.stdout + out.stderr
+    assert "note:" not in out.stdout                       # no new format made, none tried
+    assert fmt_record() == before and before["trusted"] is True and fmt.stat().st_mtime_ns == made
+    assert "Some prose of the main file." in pdftext(any_fixture_copy / "build" / "main.pdf")
+
+
+@slow
 def test_a_preamble_edit_makes_a_new_format(fixture_copy):
     edit(fixture_copy / "doc" / "main.tex", "\\title{Fixture}", "\\title{Fixture}\\newcommand{\\x}{x}")
     out = invoke(fixture_copy, "build-pdf")

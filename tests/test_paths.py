@@ -50,3 +50,51 @@ def test_bad_configuration_is_named(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")
                        .replace(")", r"\)").replace("]", r"\]")):
         config(tmp_path, text)
+
+
+# -- paths read from the build's state are confined; state that is not a file is never opened -----
+@pytest.mark.parametrize("name", ["doc/part.tex", "../outside-victim.txt", "build/../doc/x.tex",
+                                  "/etc/passwd", "hw1/engine/store.py", "pyproject.toml", "build",
+                                  "figures/README.md", "figures/.gitignore", "", "build/\0x", 3])
+def test_paths_from_state_outside_the_output_folders_are_refused(name):
+    from hw1 import paths
+
+    assert paths.output_file(name) is None
+
+
+@pytest.mark.parametrize("name", ["build/generated/m-v.tex", "build/cache/data/m.e.json", "figures/m-f.pdf",
+                                  "./build/x/../generated/m-v.tex"])
+def test_paths_in_the_output_folders_are_accepted(name):
+    from hw1 import paths
+
+    assert paths.output_file(name) == (paths.ROOT / name).resolve()
+
+
+def test_a_folder_on_the_way_that_links_outside_is_refused(tmp_path, monkeypatch):
+    from hw1 import paths
+
+    monkeypatch.setattr(paths, "ROOT", tmp_path / "proj")
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "proj" / "build")
+    (tmp_path / "proj" / "build").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "proj" / "build" / "link").symlink_to(tmp_path / "elsewhere")
+    assert paths.output_file("build/link/victim.txt") is None
+    assert paths.output_file("build/real/victim.txt") == tmp_path / "proj" / "build" / "real" / "victim.txt"
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    from hw1 import paths
+
+    fifo = tmp_path / "manifest.json"
+    os.mkfifo(fifo)
+    with pytest.raises(paths.NotAFile, match=r"is a FIFO \(named pipe\), not a regular file.*remove it"):
+        paths.read_bytes(fifo)            # would wait for a writer forever if it were opened so
+    with pytest.raises(paths.NotAFile, match="is a folder"):
+        paths.read_text(tmp_path)
+    with pytest.raises(paths.NotAFile, match="FIFO"):
+        paths.refuse_special(fifo)
+    paths.refuse_special(tmp_path / "missing.aux")        # missing is fine: it is about to be written
+    (tmp_path / "ok.txt").write_text("ünï")
+    assert paths.read_text(tmp_path / "ok.txt") == "ünï"

@@ -25,6 +25,7 @@ def fake_producers(tmp_path, monkeypatch):
     """Declarations whose outputs are written by a stand-in for the real producer."""
     calls: list[tuple[str, bool]] = []   # (declaration, was the collector running?), in this process
     monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")     # the outputs' folder
     monkeypatch.setenv("HW1_JOBS", "1")
 
     def write(decl: Declaration, inputs, temp):
@@ -38,7 +39,7 @@ def fake_producers(tmp_path, monkeypatch):
 
     monkeypatch.setattr(run, "write_output", write)
     monkeypatch.setattr(store, "cached_inputs", lambda d: {})
-    monkeypatch.setattr(store, "outputs", lambda d: (f"out/{d.name}.txt",))
+    monkeypatch.setattr(store, "outputs", lambda d: (f"build/{d.name}.txt",))
     monkeypatch.setattr(store, "components", lambda d, m: {
         "code": d.code, "inputs": {n: m.artifacts.get(n, {}).get("outputs", {}) for n in d.inputs}})
     return calls
@@ -80,7 +81,7 @@ def test_what_others_read_is_computed_first(fake_producers, tmp_path):
     rebuilt = store.update(todo, Manifest(tmp_path / "manifest.json"), report=lambda *a: None)
     assert rebuilt == 3
     assert (tmp_path / "order.txt").read_text().split() == ["m.read", "m.alone", "m.reader"]
-    assert (tmp_path / "out" / "m.reader.txt").read_text() == "m.reader"
+    assert (tmp_path / "build" / "m.reader.txt").read_text() == "m.reader"
 
 
 def test_a_second_update_reuses_everything(fake_producers, tmp_path):
@@ -128,7 +129,7 @@ def test_a_manifest_of_the_wrong_shape_is_treated_as_empty(tmp_path, content):
 
 
 def test_valid_manifest_entries_survive_invalid_neighbours(tmp_path):
-    good = {"key": "k", "components": {}, "outputs": {"out/a.txt": "h"}, "seconds": 0.1}
+    good = {"key": "k", "components": {}, "outputs": {"build/a.txt": "h"}, "seconds": 0.1}
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps({"format": store.FORMAT, "artifacts": {"a": good, "b": {"key": 3}}}))
     assert Manifest(path).artifacts == {"a": good}
@@ -233,3 +234,31 @@ def test_a_declaration_past_its_time_limit_is_stopped_and_named(fake_producers, 
                      progress=said.append)
     assert time.monotonic() - t0 < 3
     assert len(said) == 1 and re.fullmatch(r"  still computing m\.forever \([01] s\)", said[0]), said
+
+
+def test_a_manifest_naming_files_outside_the_output_folders_deletes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "ROOT", tmp_path / "proj")
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "proj" / "build")
+    source, outside = tmp_path / "proj" / "doc" / "part.tex", tmp_path / "outside-victim.txt"
+    made = tmp_path / "proj" / "build" / "generated" / "m-gone.tex"
+    for path in (source, outside, made):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("keep")
+    entry = {"key": "k", "components": {}, "seconds": 0.1}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"format": store.FORMAT, "artifacts": {
+        "m.evil": {**entry, "outputs": {"doc/part.tex": "h", "../outside-victim.txt": "h"}},
+        "m.gone": {**entry, "outputs": {"build/generated/m-gone.tex": "h"}}}}))
+    manifest = Manifest(path)
+    assert set(manifest.artifacts) == {"m.gone"}          # the entry naming other files is dropped
+    assert store.forget_removed(manifest, []) == ["m.gone"]
+    assert source.read_text() == "keep" and outside.read_text() == "keep" and not made.exists()
+
+
+def test_an_entry_that_names_other_outputs_than_its_own_is_not_reused(tmp_path):
+    decl = Declaration("m.v", "value", "doc.m", "v", "doc/m.py", 1, (), False, "0")
+    manifest = Manifest(tmp_path / "manifest.json")
+    parts = {"code": "0"}
+    manifest.artifacts["m.v"] = {"key": store.key_of(parts), "components": parts,
+                                 "outputs": {"build/cache/manifest.json": "h"}}
+    assert store.why_stale(decl, parts, manifest) == "its record names other outputs than its own"

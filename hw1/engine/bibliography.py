@@ -34,7 +34,7 @@ class BibliographyError(Exception):
 
 def _aux(outdir: Path) -> str:
     try:
-        return (outdir / f"{paths.JOB}.aux").read_text(encoding="utf-8", errors="replace")
+        return paths.read_text(outdir / f"{paths.JOB}.aux", "utf-8", "replace")
     except OSError:
         return ""
 
@@ -99,7 +99,7 @@ def update(env: dict[str, str], outdir: Path | None = None) -> bool:
         digest.update(bib.name.encode() + b"\0" + bib.read_bytes())
     stamp, bbl = outdir / f"{paths.JOB}.bibkey", outdir / f"{paths.JOB}.bbl"
     try:
-        if bbl.is_file() and stamp.read_text() == digest.hexdigest():
+        if bbl.is_file() and paths.read_text(stamp, "utf-8", "replace") == digest.hexdigest():
             return False
     except OSError:
         pass

@@ -52,6 +52,7 @@ def lock(echo: Callable[[str], None] = say) -> Iterator[None]:
     The lock is an OS file lock, released when the process ends however it ends; the build's
     workers die with it.  A lock held only by processes a dead build left behind is taken over."""
     paths.BUILD.mkdir(parents=True, exist_ok=True)
+    paths.refuse_special(LOCK)        # reading a FIFO would wait forever
     with open(LOCK, "a+", encoding="utf-8") as handle:
         handle.seek(0)
         previous = handle.read().strip()
@@ -166,9 +167,9 @@ def _replace(made: Path, final: Path) -> None:
 
 def _write_if_changed(path: Path, text: str) -> None:
     try:
-        if path.read_text(encoding="utf-8") == text:
+        if paths.read_text(path) == text:
             return
-    except OSError:
+    except (OSError, ValueError, paths.NotAFile):   # missing, damaged or a FIFO: written anew
         pass
     deps.write_atomic(path, text)
 
@@ -183,6 +184,9 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
     if errors:
         raise BuildError("\n".join(str(e) for e in errors[:10])
                          + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""))
+    from hw1.engine import typed
+
+    shown = typed.for_build()         # typed display math: checked, marked; what is not, said
     warnings = tuple(f"warning: {finding}" for finding in shown)
     for line in warnings:
         echo(line)
@@ -204,6 +208,8 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say,
         return result
     except OSError as exc:
         raise store.os_error(exc) from None
+    except paths.NotAFile as exc:
+        raise BuildError(str(exc)) from None
     finally:
         discover.save_cache()
         deps.save_hashes()

@@ -131,15 +131,41 @@ def _selected(found: list[Declaration], module: str) -> list[Declaration]:
     return [d for d in found if d.name in wanted]
 
 
+def _typed_rows() -> tuple[list, list]:
+    """The rows of the typed displays' steps, checked afresh, and the findings of those not checked."""
+    from hw1.engine import typed
+
+    try:
+        report = typed.check_document(use_cache=False)
+    except typed.TypedError as exc:
+        return [f"typed display math could not be checked: {exc}"], []
+    lines: list[Row | str] = []
+    for where, formula, error, tolerance, ok in report.rows():
+        short = formula if len(formula) <= 60 else formula[:57] + "..."
+        lines.append(Row(where, short, math.nan if math.isinf(error) else error, tolerance, ok))
+    for failure in report.failures():
+        lines.append(failure)
+    return lines, report.findings()
+
+
 def run(*, strict: bool = False, answer: str | None = None, echo: Callable[[str], None] | None = None,
         progress: Callable[[str], None] | None = None) -> bool:
     """Print the table and the findings in the hand-written LaTeX; True iff everything holds.
     ``answer``: only that answer's declarations and LaTeX (see ``answer_of``)."""
-    from hw1.engine import discover, paths, texscan, workers
+    from hw1.engine import paths
     from hw1.engine.quick import say
 
     echo = say if echo is None else echo
-    progress = echo if progress is None else progress
+    try:
+        return _run(strict=strict, answer=answer, echo=echo, progress=echo if progress is None else progress)
+    except paths.NotAFile as exc:       # a FIFO in place of a state file: said, never opened
+        echo(f"error: {exc}")
+        return False
+
+
+def _run(*, strict: bool, answer: str | None, echo: Callable[[str], None],
+         progress: Callable[[str], None]) -> bool:
+    from hw1.engine import discover, paths, texscan, workers
 
     try:
         found = discover.declarations()
@@ -176,6 +202,14 @@ def run(*, strict: bool = False, answer: str | None = None, echo: Callable[[str]
         lines = [line for d in chosen if d.file == file for line in results.get(d.name, [])]
         if lines:
             sections.append((file, lines))
+    typed_lines, shown = _typed_rows()
+    if tex is not None:      # the typed displays of the answer's .tex only
+        typed_lines = [r for r in typed_lines if (r.name if isinstance(r, Row) else r).startswith(f"{tex}:")]
+        shown = [f for f in shown if f.file == tex]
+    typed_failed = sum(isinstance(r, str) for r in typed_lines)
+    all_ok &= not typed_failed
+    if typed_lines:
+        sections.append(("typed display math (each = step of each row)", typed_lines))
     rows = [r for _, lines in sections for r in lines if isinstance(r, Row)]
     widths = (max([len("claim or check"), *(len(r.name) for r in rows)]),
               max([len("method"), *(len(r.method) for r in rows)]), 11, 10)
@@ -193,7 +227,7 @@ def run(*, strict: bool = False, answer: str | None = None, echo: Callable[[str]
             error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
             echo(f"{row.name:<{widths[0]}} {row.method:<{widths[1]}} {error:>{widths[2]}} "
                  f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
-    refs, shown, todo = texscan.scan()
+    refs, _, todo = texscan.scan()
     errors = texscan.check_references(refs, discover.by_name(found))
     findings = shown + todo
     if tex is not None:
@@ -213,14 +247,15 @@ def run(*, strict: bool = False, answer: str | None = None, echo: Callable[[str]
     failing = sum(not r.ok for r in rows)
     not_run = sum(d.name in failed for d in chosen if d.kind in ("claim", "check"))
     not_made = sum(d.name in failed for d in computed)
-    if not (failing or not_run or not_made):
-        summary = (f"all {len(rows)} claim and check row(s) hold; {len(computed)} experiment(s), "
+    if not (failing or not_run or not_made or typed_failed):
+        summary = (f"all {len(rows)} row(s) of the table hold; {len(computed)} experiment(s), "
                    "value(s) and figure(s) compute")
     else:
-        parts = [f"{failing} of {len(rows)} claim and check row(s) FAIL"] if failing else []
+        parts = [f"{failing} of {len(rows)} row(s) of the table FAIL"] if failing else []
         parts += [f"{not_run} claim(s) or check(s) could not run"] if not_run else []
         parts += [f"{not_made} of {len(computed)} experiment(s), value(s) and figure(s) failed"] \
             if not_made else []
+        parts += [f"{typed_failed} typed display(s) could not be checked"] if typed_failed else []
         summary = "SOME CHECKS FAILED: " + ", ".join(parts)
     unknown = sum(e.what.startswith("unknown ") for e in errors)
     if unknown:

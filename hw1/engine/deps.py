@@ -42,7 +42,7 @@ class _Hashes:
     def __init__(self) -> None:
         self.dirty = False
         try:
-            loaded = json.loads(HASHES.read_text(encoding="utf-8"))
+            loaded = json.loads(paths.read_text(HASHES))
             self.known = loaded if isinstance(loaded, dict) else {}
         except (OSError, ValueError):
             self.known = {}
@@ -54,7 +54,7 @@ class _Hashes:
         entry = self.known.get(key)
         if isinstance(entry, list) and len(entry) == 5 and entry[:4] == stamp and isinstance(entry[4], str):
             return entry[4]
-        digest = sha256_bytes(path.read_bytes())
+        digest = sha256_bytes(paths.read_bytes(path))
         self.known[key] = [*stamp, digest]
         self.dirty = True
         return digest
@@ -200,7 +200,7 @@ class _ImportsCache:
         self.entries: dict[str, list[list[str]]] = {}
         self.dirty = False
         try:
-            loaded = json.loads(IMPORTS_CACHE.read_text(encoding="utf-8"))
+            loaded = json.loads(paths.read_text(IMPORTS_CACHE))
             if (isinstance(loaded, dict) and loaded.get("modules") == self.modules
                     and isinstance(loaded.get("entries"), dict)):
                 self.entries = loaded["entries"]

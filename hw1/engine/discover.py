@@ -240,7 +240,7 @@ class _ScanCache:
         self.entries: dict = {}
         self.dirty = False
         try:
-            loaded = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
+            loaded = json.loads(paths.read_text(CACHE_FILE))
             if (isinstance(loaded, dict) and loaded.get("format") == FORMAT
                     and isinstance(loaded.get("entries"), dict)):
                 self.entries = loaded["entries"]
@@ -277,7 +277,7 @@ def _valid_scan(entry) -> bool:
     fields = {"function": str, "kind": str, "line": int, "params": list, "points_params": list,
               "set_by_decorator": list, "wrong": bool, "own": str, "used": list, "imports": list}
     return all(isinstance(d, dict) and all(isinstance(d.get(k), t) for k, t in fields.items())
-               and d["kind"] in KINDS for d in entry["declarations"])
+               and d["kind"] in KINDS and d["function"].isidentifier() for d in entry["declarations"])
 
 
 @cache

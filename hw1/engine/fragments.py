@@ -15,6 +15,8 @@ import math
 import numbers
 import re
 
+from hw1.engine import paths
+
 INDEX = "verified-names.tex"
 _SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
             "~": r"\textasciitilde{}", "^": r"\^{}", "\\": r"\textbackslash{}",
@@ -205,7 +207,7 @@ def index(found: list, folder) -> str:
         if d.wrong:
             continue
         if d.kind in ("claim", "value"):
-            lines.append((folder / fragment_file(d)).read_text(encoding="utf-8").rstrip("\n"))
+            lines.append(paths.read_text(folder / fragment_file(d)).rstrip("\n"))
         elif d.kind == "figure":
             lines.append(r"\hwsetfigure{%s}{%s}" % (d.name, figure_file(d)))
         lines.append(r"\hwsetmadeby{%s}{%s}" % (d.name, note(d, by_name)))

@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -48,8 +47,8 @@ def log_path() -> Path:
 def page_count() -> int | None:
     """How many pages the last compile wrote, from its log; None if unknown."""
     try:
-        m = re.search(r"Output written on .*?\((\d+) pages?", log_path().read_text(encoding="latin-1"))
-    except OSError:
+        m = re.search(r"Output written on .*?\((\d+) pages?", paths.read_text(log_path(), "latin-1"))
+    except (OSError, paths.NotAFile):
         return None
     return int(m.group(1)) if m else None
 
@@ -62,7 +61,7 @@ def read_files(fls: Path | None = None, *, in_order: bool = False) -> list[str]:
     touch them."""
     fls = paths.TEX_OUT / f"{paths.JOB}.fls" if fls is None else fls
     try:
-        lines = fls.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = paths.read_text(fls, "utf-8", "replace").splitlines()
     except OSError:
         return []
     root, out_dir = str(paths.ROOT), paths.rel(paths.TEX_OUT) + "/"
@@ -108,7 +107,7 @@ def source_date_epoch() -> str:
     head, memo = git_head(), paths.CACHE / "epoch.json"
     if head:
         try:
-            known = json.loads(memo.read_text())
+            known = json.loads(paths.read_text(memo))
             if isinstance(known, dict) and isinstance(known.get(head), str):
                 return known[head]
         except (OSError, ValueError):
@@ -270,7 +269,7 @@ def _aux_state(outdir: Path) -> dict[str, bytes]:
     out = {}
     for ext in AUX:
         try:
-            out[ext] = (outdir / f"{paths.JOB}{ext}").read_bytes()
+            out[ext] = paths.read_bytes(outdir / f"{paths.JOB}{ext}")
         except OSError:
             pass
     return out
@@ -286,6 +285,18 @@ def _restore_aux(state: dict[str, bytes]) -> None:
             path.write_bytes(state[ext])
         else:
             path.unlink(missing_ok=True)
+
+
+def refuse_special(outdir: Path) -> None:
+    """Raise NotAFile if a file TeX writes or reads back in ``outdir`` (its .aux, .log, .fls,
+    .pdf..., or the format's) is not a regular file: TeX would open a FIFO and wait forever."""
+    from hw1.engine import texformat
+
+    for folder in (outdir, texformat.FMT_DIR):
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.name.startswith(f"{paths.JOB}."):
+                    paths.refuse_special(path)
 
 
 def _pass_env(env: dict[str, str], fmt: Path | None) -> dict[str, str]:
@@ -404,6 +415,7 @@ class Spare:
         cmd = command(fmt, self.dir, before=wait + " ")
         self.cmd, self.used, self.started, parent = cmd, False, False, os.getpid()
         self.waiting: dict[str, Path] = {}    # figure name -> the pipe the pass waits on there
+        self.held: list[int] = []             # pipes written to, open until the pass ends
         self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=_pass_env(env, fmt), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      errors="replace", preexec_fn=lambda: _tex_child(parent))  # noqa: PLW1509
@@ -480,8 +492,15 @@ class Spare:
     def release(self, name: str) -> None:
         """The figure ``name`` is in place: the pass may read it (now, or when it gets there)."""
         fifo = self.waiting.pop(name, None)
-        if fifo is not None:
-            threading.Thread(target=self._go, args=(fifo, "go\n"), daemon=True).start()
+        if fifo is not None:   # the line waits in the pipe, held open here, until pdflatex reads it
+            fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+            os.write(fd, b"go\n")
+            self.held.append(fd)
+
+    def _close_held(self) -> None:
+        for fd in self.held:
+            os.close(fd)
+        self.held.clear()
 
     def run(self, env: dict[str, str], fmt: Path | None, outdir: Path, label: str = "",
             progress=None) -> subprocess.CompletedProcess | None:
@@ -497,8 +516,10 @@ class Spare:
         try:
             done = _finish(self.proc, label, progress)
         except BaseException:
+            self._close_held()
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
+        self._close_held()
         for made in self.dir.iterdir():
             if made.name.startswith(f"{paths.JOB}."):
                 os.replace(made, outdir / made.name)
@@ -538,6 +559,7 @@ class Spare:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.communicate()
+        self._close_held()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -566,7 +588,7 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
             bibliography.update(env)   # a new .bbl changes the auxiliary files: one more pass
         except bibliography.BibliographyError as exc:
             raise LatexError(str(exc)) from None
-        log = log_path().read_text(encoding="latin-1") if log_path().is_file() else ""
+        log = paths.read_text(log_path(), "latin-1") if log_path().is_file() else ""
         if _aux_state(paths.TEX_OUT) == before and "Rerun to get" not in log:
             return out, n
     return out, MAX_PASSES
@@ -575,7 +597,7 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
 def _stopped(what: str, producers: dict[str, str]) -> str:
     """The message for a pass stopped at its time limit: where TeX was, from its log."""
     try:
-        log = log_path().read_text(encoding="latin-1")
+        log = paths.read_text(log_path(), "latin-1")
     except OSError:
         log = ""
     match = FILE_LINE_ERROR.search(log)
@@ -595,6 +617,7 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
     if shutil.which("pdflatex") is None:
         raise LatexError("pdflatex is not installed: run `invoke setup` (it installs the TeX toolchain)")
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
+    refuse_special(paths.TEX_OUT)
     env = environment(epoch)
     fmt = _Format(env, epoch, fmt_record)
     try:
@@ -608,7 +631,7 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
         fmt.finish(None)
         raise LatexError(_stopped(str(exc), producers)) from None
     log_file = log_path()
-    log = log_file.read_text(encoding="latin-1") if log_file.is_file() else ""
+    log = paths.read_text(log_file, "latin-1") if log_file.is_file() else ""
     if out.returncode != 0:
         fmt.finish(None)
         _disk_full_check()
@@ -624,19 +647,18 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
 
 
 class _Format:
-    """The precompiled preamble for one compile: used if trusted; otherwise made (in the
-    background, while the first pass runs) and tried: one pass with it, on the same auxiliary
-    files as the compile's last pass (side by side with that pass when there is one), must give
-    the very same PDF for the format to be trusted."""
+    """The precompiled preamble for one compile: used if trusted; otherwise made (by a process
+    started beside the first pass) and tried: one pass with it, on the same auxiliary files as
+    the compile's last pass (a process beside that pass when there is one), must give the very
+    same PDF for the format to be trusted.  Processes only, no threads."""
 
     def __init__(self, env: dict[str, str], epoch: str, record: dict):
         from hw1.engine import texformat
 
         self.env, self.epoch, self.record, self.note = env, epoch, record, ""
-        self.dump: threading.Thread | None = None
-        self.trial: threading.Thread | None = None
+        self.dump: subprocess.Popen | str | None = None
+        self.trial: subprocess.Popen | None = None
         self.trial_aux: dict | None = None
-        self.trial_ok: bool | None = None
         if os.environ.get("HW1_FORMAT", "1") == "0":
             record.clear()
             self.state = "off"
@@ -645,23 +667,14 @@ class _Format:
         if record.get("key") != self._key() or (record.get("trusted") is not False
                                                 and not texformat.fmt_path().is_file()):
             self.state = "dumping"
-            self.dump_result: tuple[bool, str] = (False, "not made")
-            self.dump = threading.Thread(target=self._make, daemon=True)
-            self.dump.start()
+            self.dump = texformat.start(env, os.getpid())
         elif record.get("trusted") is False:
             self.state = "off"
 
     def _key(self) -> str:
-        from hw1.engine import deps, texformat
-
-        read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(texformat.fls())
-                if (paths.ROOT / rel).is_file()}
-        return deps.sha256_bytes(repr(sorted(texformat.key(self.epoch, texinputs(), read).items())).encode())
-
-    def _make(self) -> None:
         from hw1.engine import texformat
 
-        self.dump_result = texformat.make(self.env, os.getpid())
+        return texformat.key(self.epoch, texinputs())
 
     def trusted_path(self) -> Path | None:
         from hw1.engine import texformat
@@ -669,14 +682,15 @@ class _Format:
         return texformat.fmt_path() if self.state == "trusted" else None
 
     def _ready(self) -> bool:
-        """A format to try exists (made in the background, or left untried by a failed compile)."""
-        if self.state == "dumping" and self.dump is not None and not self.dump.is_alive():
+        """A format to try exists (made beside the first pass, or left untried by a failed compile)."""
+        if self.state == "dumping" and (isinstance(self.dump, str) or self.dump.poll() is not None):
             self._record_dump()
         return self.state == "candidate"
 
     def _record_dump(self) -> None:
-        self.dump.join()
-        ok, why = self.dump_result
+        from hw1.engine import texformat
+
+        ok, why = texformat.result(self.dump)
         self.record.clear()
         self.record.update({"key": self._key(), "trusted": None if ok else False})
         self.state = "candidate" if ok else "off"
@@ -687,9 +701,7 @@ class _Format:
         """The next pass will run on the auxiliary files as they are now: try the format on them too."""
         if self.trial is None and self._ready():
             self.trial_aux = _aux_state(paths.TEX_OUT)
-            scratch = self._scratch()
-            self.trial = threading.Thread(target=self._try, args=(scratch,), daemon=True)
-            self.trial.start()
+            self.trial = self._start_trial(self._scratch())
 
     def _scratch(self) -> Path:
         scratch = paths.TEX_OUT / "fmt" / "trial"
@@ -701,31 +713,38 @@ class _Format:
                 shutil.copy2(src, scratch / src.name)
         return scratch
 
-    def _try(self, scratch: Path) -> None:
+    def _start_trial(self, scratch: Path) -> subprocess.Popen:
+        """The trial pass with the format, in ``scratch`` (what it prints is in its log)."""
         from hw1.engine import texformat
 
+        fmt, parent = texformat.fmt_path(), os.getpid()
+        return subprocess.Popen(command(fmt, scratch), cwd=paths.ROOT, env=_pass_env(self.env, fmt),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                preexec_fn=lambda: _tex_child(parent))   # noqa: PLW1509 - no threads here
+
+    def _trial_ok(self, scratch: Path) -> bool:
         try:
-            out = _pass(self.env, texformat.fmt_path(), scratch, "the trial pass with the preamble's format")
+            out = _finish(self.trial, "the trial pass with the preamble's format")
         except TexStopped:
-            self.trial_ok = False
-            return
-        self.trial_ok = out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
+            return False
+        return out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
 
     def finish(self, pdf: Path | None) -> str:
         """After the compile (``pdf`` None if it failed): settle what the format is worth."""
         if self.state == "dumping":
             self._record_dump()
         scratch = paths.TEX_OUT / "fmt" / "trial"
-        if self.trial is not None:
-            self.trial.join()
+        ok = self._trial_ok(scratch) if self.trial is not None else False
         if pdf is None or self.state != "candidate":
             shutil.rmtree(scratch, ignore_errors=True)
             return self.note
         if self.trial is None or self.trial_aux != _aux_state(paths.TEX_OUT):
             scratch = self._scratch()        # no trial yet, or one on other auxiliary files
-            self._try(scratch)
+            self.trial = self._start_trial(scratch)
+            ok = self._trial_ok(scratch)
         made = scratch / f"{paths.JOB}.pdf"
-        self.record["trusted"] = bool(self.trial_ok) and made.read_bytes() == pdf.read_bytes()
+        self.record["trusted"] = ok and made.read_bytes() == pdf.read_bytes()
         shutil.rmtree(scratch, ignore_errors=True)
         if self.record["trusted"]:
             return "the preamble is precompiled; later passes start from it"
@@ -737,7 +756,7 @@ def _aux_may_be_the_cause() -> bool:
     it happened in one, or is of the kinds a cut-off file gives (a file or argument that ended
     too soon), or has no file:line at all."""
     try:
-        log = log_path().read_text(encoding="latin-1")
+        log = paths.read_text(log_path(), "latin-1")
     except OSError:
         return True
     m = FILE_LINE_ERROR.search(log)

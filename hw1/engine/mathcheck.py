@@ -132,7 +132,7 @@ class Evaluator:
             if base.dim() and base.numel() != 1:
                 raise CheckError(f"`{node.src}`: a power of {_shape_text(base.shape)} (`{a[0].src}`) is not "
                                  "read; write a product or \\odot")
-            return base.reshape(()) ** e.reshape(())
+            return base.reshape(()) ** e if e.numel() != 1 else base.reshape(()) ** e.reshape(())
         if op == "transpose":
             v = self.value(a[0], idx)
             return v if v.dim() == 0 else v.transpose(0, 1)
@@ -490,6 +490,9 @@ class Checker:
             rv = self.evaluate_all(right, idx_sets)
         except CheckError as exc:
             return Step(ok=False, error=math.inf, diagnosis=str(exc), **step)
+        except (RuntimeError, ValueError, ArithmeticError, IndexError) as exc:   # torch's own complaints
+            return Step(ok=False, error=math.inf, diagnosis=f"cannot be evaluated: {type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''}", **step)
         if rel != "=":
             holds = all(bool(_compare(t, a, rel, b).all()) for a, b in zip(lv, rv, strict=False))
             return Step(ok=holds, error=0.0 if holds else math.inf, diagnosis="" if holds else

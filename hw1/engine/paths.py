@@ -136,6 +136,88 @@ def rel(path: Path) -> str:
         return str(path)
 
 
+# -- what the build reads from its own state, and what it may delete -------------------------------
+class NotAFile(Exception):
+    """A file the build reads, or TeX writes, is a FIFO, a socket, a device or a folder: it is
+    never opened (a FIFO would block the build forever)."""
+
+
+def _kind(mode: int) -> str:
+    import stat
+
+    for test, name in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def not_a_file(path: Path, mode: int) -> NotAFile:
+    return NotAFile(f"{rel(path)} is {_kind(mode)}, not a regular file: hw1 does not open it (reading "
+                    f"or writing it could wait forever); remove it, then build again")
+
+
+def refuse_special(path: Path) -> None:
+    """Raise NotAFile if ``path`` exists and is not a regular file (a FIFO, say); a missing
+    file is fine (it is about to be written)."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise not_a_file(path, mode)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The content of a regular file, read without ever blocking: a FIFO, a socket or a device
+    is refused (NotAFile) before a byte is read.  Raises OSError as ``Path.read_bytes`` does."""
+    import os
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise not_a_file(Path(path), mode)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """``read_bytes`` decoded: the build's state files and TeX's auxiliary files are read so."""
+    return read_bytes(path).decode(encoding, errors)
+
+
+def output_file(name: object) -> Path | None:
+    """The file a path read from the build's state (``name``, relative to the project) stands
+    for, if it lies in the document's output folders (build/, figures/) and is not one of the
+    hand-written sources; None otherwise: such a path is never read, written or deleted."""
+    import os
+
+    if not isinstance(name, str) or not name or "\0" in name or os.path.isabs(name):
+        return None
+    full = Path(os.path.normpath(ROOT / name))
+    try:
+        real = full.parent.resolve() / full.name     # a folder on the way may be a link elsewhere
+    except (OSError, RuntimeError):
+        return None
+    hand_written = [ROOT / s for s in SOURCES] + [CONFIG_FILE, MAIN_TEX, DOC, PACKAGE]
+    for p in (full, real):
+        if not any(p.is_relative_to(folder) and p != folder
+                   for folder in (BUILD, BUILD.resolve(), FIGURES, FIGURES.resolve())):
+            return None
+        if any(p == h or p.is_relative_to(h) for h in hand_written):
+            return None
+    return full
+
+
 def raised_at(exc: BaseException) -> str:
     """Where the project's own code raised ``exc``: "doc/part.py:41", the innermost frame
     in the project outside the machinery that calls the author's code (hw1's engine);

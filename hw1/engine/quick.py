@@ -132,13 +132,13 @@ def forget() -> None:
 def up_to_date(echo: Callable[[str], None] = say) -> bool:
     """True, after saying what the last build said, if nothing at all changed since it."""
     try:
-        state = json.loads(STATE.read_text(encoding="utf-8"))
+        state = json.loads(paths.read_text(STATE))
         names, lines = state["names"], state["lines"]
         if not (isinstance(names, list) and isinstance(lines, list)):
             return False
         if _fingerprint(names) != state["fingerprint"]:
             return False
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, paths.NotAFile):   # the build replaces it
         return False
     for line in lines:
         echo(line)

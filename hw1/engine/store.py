@@ -97,7 +97,7 @@ class Manifest:
         self.path = path
         self._saved, self._pending = -1e9, False
         try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
+            loaded = json.loads(paths.read_text(path))
         except (OSError, ValueError):   # missing or corrupted: trust nothing, rebuild
             loaded = {}
         if not isinstance(loaded, dict) or loaded.get("format") != FORMAT:
@@ -131,10 +131,13 @@ class Manifest:
 
 
 def _valid_entry(entry) -> bool:
-    """A manifest entry has a key, its components and the hashes of its outputs."""
+    """A manifest entry has a key, its components and the hashes of its outputs, every one of
+    them in the document's output folders (an entry naming doc/part.tex, or a file outside the
+    project, is dropped: a build never reads, writes or deletes what such an entry names)."""
     return (isinstance(entry, dict) and isinstance(entry.get("key"), str)
             and isinstance(entry.get("components"), dict) and isinstance(entry.get("outputs"), dict)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in entry["outputs"].items()))
+            and all(isinstance(k, str) and isinstance(v, str) and paths.output_file(k) is not None
+                    for k, v in entry["outputs"].items()))
 
 
 def _table(content: dict) -> tuple[str, dict]:
@@ -177,6 +180,8 @@ def why_stale(decl: Declaration, parts: dict, manifest: Manifest) -> str | None:
     entry = manifest.artifacts.get(decl.name)
     if entry is None:
         return "never built"
+    if sorted(entry["outputs"]) != sorted(outputs(decl)):
+        return "its record names other outputs than its own"
     if entry["key"] != key_of(parts):
         old = entry["components"]
         changed = []
@@ -200,6 +205,8 @@ def why_stale(decl: Declaration, parts: dict, manifest: Manifest) -> str | None:
                 return f"{rel} does not match its recorded hash (edited or corrupted)"
         except FileNotFoundError:
             return f"{rel} is missing"
+        except paths.NotAFile:          # made again, in its place (the write replaces it)
+            return f"{rel} is not a regular file"
     return None
 
 
@@ -217,7 +224,7 @@ def _temp(rel: str) -> Path:
 
 def cached_inputs(decl: Declaration) -> dict:
     """The data of the experiments ``decl`` reads, as the cache holds it, by parameter name."""
-    return {name.partition(".")[2]: json.loads(data_path(name).read_text(encoding="utf-8"))
+    return {name.partition(".")[2]: json.loads(paths.read_text(data_path(name)))
             for name in decl.inputs}
 
 
@@ -233,6 +240,8 @@ def failure(decl: Declaration, exc: BaseException) -> BuildError:
                           "raise an exception instead")
     if isinstance(exc, run.ClaimDoesNotHold):
         return ClaimFailed(str(exc))
+    if isinstance(exc, paths.NotAFile):
+        return BuildError(str(exc))
     if isinstance(exc, BuildError):
         return exc
     if isinstance(exc, OSError) and exc.filename and \
@@ -292,7 +301,9 @@ def forget_removed(manifest: Manifest, found: list[Declaration]) -> list[str]:
     gone = [name for name in manifest.artifacts if name not in live]
     for name in gone:
         for rel in manifest.artifacts.pop(name)["outputs"]:
-            (paths.ROOT / rel).unlink(missing_ok=True)
+            path = paths.output_file(rel)        # checked on loading too: never outside build/, figures/
+            if path is not None:
+                path.unlink(missing_ok=True)
     if gone:
         manifest.save()
     return gone

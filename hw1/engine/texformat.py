@@ -4,8 +4,11 @@ pass starts with its packages already loaded (0.26 s of a 0.65 s pass, for this 
 The format is made by ``pdftex -ini`` from the main file itself, read up to its
 ``\begin{document}``, where it is dumped; in the format, ``\documentclass`` then skips the
 preamble that the format already holds.  It is rebuilt when its key changes: the preamble's
-text, the content of every project file the dump read (``doc/preamble.tex``,
-``verified.sty``...), the TeX installation, ``SOURCE_DATE_EPOCH`` and the search path.
+text (the main file up to ``\begin{document}``: its body is a source like any ``\input``
+file, and an edit there costs no new format), the content of every other project file the
+dump read (``doc/preamble.tex``, ``verified.sty``...), the TeX installation,
+``SOURCE_DATE_EPOCH`` and the search path.  The dump runs in a process of its own beside the
+compile's first pass (``start``, then ``result``); no threads.
 
 A format is used only once it has shown that it changes nothing: the first compile after a new
 format runs without it, then one pass with it on the same auxiliary files; only if the two
@@ -72,33 +75,57 @@ def installation() -> str:
     return ";".join(parts)
 
 
-def key(epoch: str, texinputs: str, read: dict[str, str]) -> dict:
-    """What the format depends on; ``read`` hashes the project files the last dump read."""
-    return {"preamble": preamble(), "read": read, "installation": installation(), "epoch": epoch,
-            "texinputs": texinputs, "dump": DUMP}
+def key(epoch: str, texinputs: str) -> str:
+    """The hash of what the format depends on: the preamble's text, the content of every other
+    project file the last dump read (the main file's part is ``preamble()``: an edit of its body
+    is no change of the format's), the installation, the date and the search path."""
+    from hw1.engine import deps
+    from hw1.engine.latex import read_files
+
+    main = paths.rel(paths.MAIN_TEX)
+    read = {rel: deps.sha256_file(paths.ROOT / rel) for rel in read_files(fls())
+            if rel != main and (paths.ROOT / rel).is_file()}
+    parts = {"preamble": preamble(), "read": read, "installation": installation(), "epoch": epoch,
+             "texinputs": texinputs, "dump": DUMP}
+    return deps.sha256_bytes(repr(sorted(parts.items())).encode())
 
 
-def make(env: dict[str, str], parent: int) -> tuple[bool, str]:
-    """Dump the format; (True, "") or (False, why not)."""
+def start(env: dict[str, str], parent: int) -> subprocess.Popen | str:
+    """Start dumping the format (a process of its own, which dies with ``parent``); the process,
+    or why it could not start.  ``result`` waits for it."""
     from hw1.engine.workers import die_with_parent
 
     FMT_DIR.mkdir(parents=True, exist_ok=True)
     source = FMT_DIR / f"{paths.JOB}-dump.tex"
     source.write_text(DUMP % {"main": paths.rel(paths.MAIN_TEX)}, encoding="utf-8")
     fmt_path().unlink(missing_ok=True)
+    (FMT_DIR / f"{paths.JOB}.log").unlink(missing_ok=True)
     cmd = ["pdftex", "-ini", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
            "-file-line-error", "-recorder", f"-jobname={paths.JOB}",
            f"-output-directory={paths.rel(FMT_DIR)}", "&pdflatex", paths.rel(source)]
+    try:   # what it prints is in its log; nothing reads a pipe while the first pass runs
+        return subprocess.Popen(cmd, cwd=paths.ROOT, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                preexec_fn=lambda: die_with_parent(parent))  # noqa: PLW1509 - no threads
+    except OSError as exc:
+        return f"pdftex -ini could not run: {exc}"
+
+
+def result(proc: subprocess.Popen | str, timeout: float = 120) -> tuple[bool, str]:
+    """Wait for the dump ``start`` began; (True, "") or (False, why not)."""
+    if isinstance(proc, str):
+        return False, proc
     try:
-        out = subprocess.run(cmd, cwd=paths.ROOT, env=env, capture_output=True, text=True, errors="replace",
-                             check=False, timeout=120, preexec_fn=lambda: die_with_parent(parent))  # noqa: PLW1509
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"pdftex -ini could not run: {exc}"
-    if out.returncode != 0 or not fmt_path().is_file():
-        log = (FMT_DIR / f"{paths.JOB}.log")
-        text = log.read_text(encoding="latin-1") if log.is_file() else out.stdout
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False, f"pdftex -ini took more than {timeout:g} s"
+    if proc.returncode != 0 or not fmt_path().is_file():
+        log = FMT_DIR / f"{paths.JOB}.log"
+        text = log.read_text(encoding="latin-1") if log.is_file() else ""
         first = re.search(r"^(?:\S+:\d+: |! )(.*)$", text, re.M)
-        return False, first.group(1) if first else "pdftex -ini failed"
+        return False, first.group(1) if first else f"pdftex -ini failed (exit {proc.returncode})"
     return True, ""
 
 

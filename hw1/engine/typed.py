@@ -1,0 +1,516 @@
+r"""Typed display math: found in the document's ``.tex`` files, read with its notation, checked,
+and marked in the PDF row by row.
+
+- **Where.** Every display of a ``.tex`` file of the document (``equation``, ``align``,
+  ``gather``, ``multline``, ``flalign``, ``alignat``, ``eqnarray``, ``displaymath``, starred or
+  not, ``\[...\]``, ``$$...$$``; comments dropped).  ``doc/x.tex`` is read with the notation
+  ``NOTATION`` of the module beside it, ``doc/x.py`` (``hw1.engine.notation``).  Macros the
+  document defines with ``\newcommand``/``\renewcommand`` (arguments ``#1``...) and
+  ``\DeclareMathOperator`` (as ``\operatorname``) are expanded first.
+- **Rows.** ``align``, ``gather`` and ``flalign`` have a row per ``\\`` (outside braces); each
+  row is a relation chain, and a row starting with a relation continues the row before.
+  ``equation`` (with a ``split`` or ``aligned`` inside, a row per ``\\`` of it), ``multline``
+  and ``\[...\]`` are one display with one mark.  ``\label``, ``\tag``, ``\nonumber``, spacing and
+  a final ``,`` or ``.`` are not read.
+- **Marks.** A row whose steps all hold gets the claims' mark (✓ and the largest relative error):
+  the build writes ``\hwsettyped{<file>:<line of the display's end>}{{mark}{mark}...}`` into
+  ``verified-typed.tex``, and ``verified.sty`` adds each mark at the end of its row (a numbered
+  row keeps its number).  ``\unchecked`` anywhere in a display marks every row of it "not
+  machine-checked", and nothing of it is read.  ``$$...$$``, ``alignat`` and ``eqnarray`` are
+  checked but carry no mark (TeX cannot wrap them).
+- **Verdicts.** A step that does not hold stops the build at its row's line, with the step, the
+  largest error and the diagnosis.  A row that cannot be read (an unknown symbol, no notation) or
+  holds no relation (an expression, text) is not checked: unless the display is marked
+  ``\unchecked``, the build warns and ``invoke check --strict`` fails, naming the row and why.
+- **Cache.** A display's verdict is kept in ``build/cache/typed.json`` under the hash of its
+  text, the source of its notation's module and of the project modules that one imports, and
+  this engine code; a build imports the notation (and torch) only for a display it has not seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hw1.engine import paths
+
+SPLIT_ENVS = ("align", "gather", "flalign")
+WHOLE_ENVS = ("equation", "multline")
+UNWRAPPED = ("alignat", "eqnarray", "displaymath")
+ENVS = SPLIT_ENVS + WHOLE_ENVS + UNWRAPPED
+BEGIN = re.compile(r"\\begin\{(%s)(\*?)\}" % "|".join(ENVS))
+STARTS = re.compile(BEGIN.pattern + r"|(?<!\\)\\\[|(?<!\\)\$\$")
+MARK = re.compile(r"\\unchecked(?![A-Za-z@])")
+CHECKEDBY = re.compile(r"\\checkedby\s*\{([^{}]*)\}")
+NOT_READ = re.compile(r"\\(label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(nonumber|notag|unchecked)(?![A-Za-z@])"
+                      r"|\\checkedby\s*\{[^{}]*\}")
+CACHE_FILE = "typed.json"
+ENGINE_FILES = ("notation.py", "mathread.py", "mathcheck.py", "mathgrammar.lark", "typed.py")
+
+
+@dataclass
+class Piece:
+    """One row of a display: its text (as read) and the line it starts on."""
+
+    line: int
+    text: str
+    problem: str = ""             # why it is not checked ('' when checked)
+    steps: list = field(default_factory=list)   # [{"left", "rel", "right", "ok", "error", "diagnosis"}]
+    mark: bool = True             # this row carries a mark of its own in the PDF
+
+    @property
+    def failed(self) -> list[dict]:
+        return [s for s in self.steps if not s["ok"]]
+
+    @property
+    def error(self) -> float:
+        return max((s["error"] for s in self.steps), default=0.0)
+
+
+@dataclass
+class Display:
+    file: str                     # doc/x.tex
+    line: int                     # of its start
+    end_line: int                 # of its end: TeX's key for its marks
+    what: str                     # \begin{align}, \[, $$
+    env: str                      # align, align*, equation, \[, $$
+    body: str
+    unchecked: bool
+    checkedby: str | None
+    pieces: list[Piece] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{Path(self.file).name}:{self.end_line}"
+
+
+# -- finding displays and their rows ------------------------------------------------------------
+
+def strip_comments(text: str) -> str:
+    return re.sub(r"(?<!\\)%[^\n]*", "", text)
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _group(text: str, start: int) -> int:
+    """The offset just after the brace group opening at ``start`` (or -1)."""
+    depth = 0
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def split_rows(body: str) -> list[tuple[int, str]]:
+    r"""(offset, text) of each piece of ``body`` between ``\\`` outside braces (as TeX's
+    ``\seq_set_split`` cuts it)."""
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and body.startswith("\\\\", i) and depth == 0:
+            out.append((start, body[start:i]))
+            i += 2
+            start = i
+            continue
+        if ch == "\\":
+            i += 2
+            continue
+        depth += ch == "{"
+        depth -= ch == "}"
+        i += 1
+    out.append((start, body[start:]))
+    return out
+
+
+def clean_row(text: str) -> str:
+    """A row as the reader sees it: no labels, tags, marks, \\\\ options, final punctuation."""
+    text = re.sub(r"^\s*\*?\s*\[[^\]]*\]", "", text)     # the [2pt] of \\[2pt]
+    text = re.sub(r"^\s*\*", "", text)
+    text = NOT_READ.sub(" ", text)
+    return re.sub(r"[\s,.;]+$", "", text).strip()
+
+
+def find_displays(path: Path, text: str | None = None, macros: dict | None = None) -> list[Display]:
+    """Every display of ``path``, with its rows (macros expanded in the rows' text)."""
+    rel = paths.rel(path)
+    raw = path.read_text(encoding="utf-8", errors="replace") if text is None else text
+    code = strip_comments(raw)
+    found, pos = [], 0
+    while True:
+        m = STARTS.search(code, pos)
+        if not m:
+            break
+        if m.group(1):
+            env = m.group(1) + m.group(2)
+            close = f"\\end{{{env}}}"
+            end = code.find(close, m.end())
+            what = f"\\begin{{{env}}}"
+        elif m.group(0) == "\\[":
+            env, close = "\\[", "\\]"
+            end, what = code.find(close, m.end()), "\\["
+        else:
+            env, close = "$$", "$$"
+            end, what = code.find(close, m.end()), "$$"
+        stop = end if end >= 0 else len(code)
+        body = code[m.end(): stop]
+        if env.rstrip("*") == "alignat":
+            body = re.sub(r"^\s*\{[^{}]*\}", lambda g: " " * len(g.group(0)), body)
+        d = Display(rel, _line(code, m.start()), _line(code, stop), what, env, body,
+                    bool(MARK.search(body)), (CHECKEDBY.search(body).group(1).strip()
+                                              if CHECKEDBY.search(body) else None))
+        d.pieces = _pieces(d, code, m.end(), macros or {})
+        found.append(d)
+        pos = len(code) if end < 0 else end + len(close)
+    return found
+
+
+def _pieces(d: Display, code: str, offset: int, macros: dict) -> list[Piece]:
+    base = d.env.rstrip("*")
+    nested = re.search(r"\\begin\{(split|aligned)\}(.*)\\end\{\1\}", d.body, re.DOTALL)
+    if base in SPLIT_ENVS or base in UNWRAPPED and "\\begin{" not in d.body:
+        parts, mark_each = split_rows(d.body), base in SPLIT_ENVS
+        start = offset
+    elif nested and base in ("equation", "\\[", "$$") and not d.body[:nested.start()].strip(" \n\\[]{}"):
+        parts, mark_each = split_rows(nested.group(2)), False
+        start = offset + nested.start(2)
+    else:
+        joined = d.body.replace("\\\\", " ") if base == "multline" else d.body
+        parts, mark_each, start = [(0, joined)], False, offset
+    pieces = []
+    for off, text in parts:
+        lead = re.match(r"\s*\*?\s*(?:\[[^\]]*\])?\s*", text).end()     # after a \\[2pt]'s option
+        row = clean_row(text)
+        if not row:
+            continue
+        row = expand(row, macros)
+        pieces.append(Piece(_line(code, start + off + lead), row, mark=mark_each))
+    if pieces and not mark_each:
+        pieces[-1].mark = True       # one mark for the display: its last row carries it
+        for p in pieces[:-1]:
+            p.mark = False
+    return pieces
+
+
+# -- macros ---------------------------------------------------------------------------------
+
+NEWCOMMAND = re.compile(r"\\(?:newcommand|renewcommand|providecommand|DeclareMathOperator)\*?\s*"
+                        r"(?:\{\s*(\\[A-Za-z@]+)\s*\}|(\\[A-Za-z@]+))\s*(?:\[(\d)\])?\s*(?:\[[^\]]*\])?\s*\{")
+
+
+def macros_of(texts: list[str]) -> dict[str, tuple[int, str]]:
+    """{\\name: (number of arguments, body)} of the macros ``texts`` define."""
+    out: dict[str, tuple[int, str]] = {}
+    for text in texts:
+        code = strip_comments(text)
+        for m in NEWCOMMAND.finditer(code):
+            end = _group(code, m.end() - 1)
+            if end < 0:
+                continue
+            body = code[m.end(): end - 1]
+            if m.group(0).lstrip("\\").startswith("DeclareMathOperator"):
+                body = r"\operatorname{%s}" % body
+            out[m.group(1) or m.group(2)] = (int(m.group(3) or 0), body)
+    return out
+
+
+def expand(text: str, macros: dict, depth: int = 0) -> str:
+    """``text`` with the document's macros replaced by their bodies (arguments substituted)."""
+    if not macros or depth > 10:
+        return text
+    pattern = re.compile(r"(%s)(?![A-Za-z@])" % "|".join(re.escape(k) for k in sorted(macros, key=len,
+                                                                                      reverse=True)))
+    out, pos, changed = [], 0, False
+    for m in pattern.finditer(text):
+        if m.start() < pos:
+            continue
+        nargs, body = macros[m.group(1)]
+        i, args = m.end(), []
+        for _ in range(nargs):
+            while i < len(text) and text[i].isspace():
+                i += 1
+            if i < len(text) and text[i] == "{":
+                end = _group(text, i)
+                if end < 0:
+                    break
+                args.append(text[i + 1: end - 1])
+                i = end
+            elif i < len(text):
+                args.append(text[i])
+                i += 1
+        if len(args) != nargs:
+            continue
+        for k, a in enumerate(args, start=1):
+            body = body.replace(f"#{k}", a)
+        glue = " " if nargs == 0 and re.search(r"\\[A-Za-z@]+$", body) else ""   # \macro x: keep x apart
+        out += [text[pos: m.start()], "{" + body + "}" if nargs else body + glue]
+        pos, changed = i, True
+    out.append(text[pos:])
+    result = "".join(out)
+    return expand(result, macros, depth + 1) if changed else result
+
+
+# -- checking -------------------------------------------------------------------------------
+
+class TypedError(Exception):
+    """A notation that cannot be loaded (the message names the module)."""
+
+
+def _engine_hash() -> str:
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ENGINE_FILES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _module_for(tex: Path) -> Path | None:
+    py = tex.with_suffix(".py")
+    return py if py.is_file() else None
+
+
+def _notation_key(module: Path | None) -> str:
+    if module is None:
+        return "none"
+    from hw1.engine import deps
+    from hw1.engine.discover import module_name
+
+    try:
+        closure = deps.closure(module_name(module))
+    except (ValueError, SyntaxError, OSError):
+        closure = {paths.rel(module): deps.sha256_file(module)}
+    return hashlib.sha256(json.dumps(closure, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_notation(module: Path):
+    """The ``NOTATION`` of a document's module (None if it defines none)."""
+    import importlib
+
+    from hw1.engine.discover import module_name
+    from hw1.engine.notation import Notation
+
+    text = module.read_text(encoding="utf-8", errors="replace")
+    if "NOTATION" not in text:
+        return None
+    if str(paths.ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.ROOT))
+    try:
+        mod = importlib.import_module(module_name(module))
+    except Exception as exc:
+        raise TypedError(f"{paths.rel(module)} cannot be imported for its NOTATION: "
+                         f"{type(exc).__name__}: {exc}") from None
+    notation = getattr(mod, "NOTATION", None)
+    if notation is not None and not isinstance(notation, Notation):
+        raise TypedError(f"{paths.rel(module)}: NOTATION is a {type(notation).__name__}, expected a "
+                         "hw1.engine.notation.Notation")
+    return notation
+
+
+def _check_display(d: Display, notation, checker) -> None:
+    """Read and check the rows of ``d`` (sets each piece's steps or problem)."""
+    from hw1.engine.mathcheck import CheckError
+    from hw1.engine.mathread import ReadError, read_row
+
+    previous = None
+    for piece in d.pieces:
+        if notation is None:
+            piece.problem = f"no notation to read it with ({paths.rel(Path(d.file).with_suffix('.py'))} " \
+                            "defines no NOTATION)"
+            previous = None
+            continue
+        try:
+            row = read_row(piece.text, notation, spelled=checker.spelled)
+        except ReadError as exc:
+            col = "" if exc.offset is None else f", column {exc.offset + 1} of the row"
+            token = f" at `{exc.token}`" if exc.token else ""
+            piece.problem = f"cannot be read{token}{col}: {exc.what}"
+            previous = None
+            continue
+        if not row.rels:
+            piece.problem = "holds no relation (=, <, ...): nothing to check"
+            previous = row.exprs[-1]
+            continue
+        try:
+            steps = checker.check_row(row, previous)
+        except CheckError as exc:
+            piece.problem = str(exc)
+            previous = None
+            continue
+        piece.steps = [{"left": s.left, "rel": s.rel, "right": s.right, "ok": s.ok, "error": s.error,
+                        "diagnosis": s.diagnosis, "points": s.points, "tol": s.tol} for s in steps]
+        previous = row.exprs[-1]
+
+
+@dataclass
+class Report:
+    displays: list[Display]
+    checked_now: int              # displays read and checked by this call (not from the cache)
+
+    def failures(self) -> list[str]:
+        out = []
+        for d in self.displays:
+            for p in d.pieces:
+                for s in p.failed:
+                    err = "" if s["error"] == float("inf") else \
+                        f"max rel. error {s['error']:.2e} over {s['points']} points, tolerance {s['tol']:.0e}"
+                    why = "; ".join(x for x in (err, s["diagnosis"]) if x)
+                    out.append(f"{d.file}:{p.line}: typed formula does not hold: "
+                               f"`{s['left']} {s['rel']} {s['right']}`: {why}")
+        return out
+
+    def findings(self) -> list:
+        """Rows of displays not marked \\unchecked that were not checked: why, at file:line."""
+        from hw1.engine.texscan import Finding
+
+        out = []
+        for d in self.displays:
+            if d.unchecked:
+                continue
+            rows = [p for p in d.pieces if p.problem]
+            if not d.pieces:
+                out.append(Finding(d.file, d.line, f"display math {d.what} is not machine-checked: it is "
+                                                   "empty of formulas; mark it \\unchecked"))
+            several = len(d.pieces) > 1
+            for p in rows:
+                which = f" (row at line {p.line})" if several else ""
+                out.append(Finding(d.file, p.line, f"display math {d.what}{which} is not machine-checked: "
+                                                   f"{p.problem}; declare its symbols in the notation, or "
+                                                   "mark the display \\unchecked"))
+        return out
+
+    def marks(self) -> str:
+        """The LaTeX that gives each wrapped display its marks, one per row."""
+        from hw1.engine.fragments import header, mark
+
+        lines = [header("the typed display math of the document").rstrip("\n")]
+        for d in self.displays:
+            if d.unchecked or d.env.rstrip("*") in UNWRAPPED or d.env == "$$":
+                continue
+            marks, group = [], []
+            for p in d.pieces:
+                group.append(p)
+                if not p.mark:
+                    continue
+                ok = all(q.steps and not q.problem and not q.failed for q in group)
+                marks.append(mark(max(q.error for q in group)) if ok else "")
+                group = []
+            if any(marks):
+                items = "".join("{\\hwtypedmark{%s}}" % m if m else "{}" for m in marks)
+                lines.append(r"\hwsettyped{%s}{%s}" % (d.key, items))
+        return "\n".join(lines) + "\n"
+
+    def rows(self) -> list[tuple[str, str, float, str, bool]]:
+        """(where, formula, max rel. error, tolerance, ok) of every checked step, for ``invoke check``."""
+        out = []
+        for d in self.displays:
+            for p in d.pieces:
+                for s in p.steps:
+                    out.append((f"{d.file}:{p.line}", f"{s['left']} {s['rel']} {s['right']}", s["error"],
+                                f"<= {s['tol']:.0e}", s["ok"]))
+        return out
+
+
+def _load_cache() -> dict:
+    try:
+        data = json.loads((paths.CACHE / CACHE_FILE).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _valid(entry) -> bool:
+    return isinstance(entry, list) and all(
+        isinstance(p, dict) and isinstance(p.get("problem"), str) and isinstance(p.get("steps"), list)
+        for p in entry)
+
+
+def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report:
+    """Find, read and check every display of the document's ``.tex`` files."""
+    from hw1.engine import deps
+    from hw1.engine.texscan import tex_files
+
+    doc = paths.DOC if doc is None else doc
+    files = tex_files(doc)
+    texts = {f: f.read_text(encoding="utf-8", errors="replace") for f in files}
+    main = paths.MAIN_TEX
+    preamble = [main.read_text(encoding="utf-8", errors="replace")] if main.is_file() else []
+    macros = macros_of(preamble + list(texts.values()))
+    cache = _load_cache() if use_cache else {}
+    engine = _engine_hash()
+    displays, fresh, used = [], 0, {}
+    notations: dict = {}
+    for path in files:
+        module = _module_for(path)
+        key_n = None
+        for d in find_displays(path, texts[path], macros):
+            displays.append(d)
+            if d.unchecked:
+                continue
+            if key_n is None:
+                key_n = _notation_key(module)
+            key = deps.sha256_bytes(json.dumps([engine, key_n, d.env, [(p.text, p.mark) for p in d.pieces]])
+                                    .encode())
+            entry = deps.unseal(key, cache.get(key))
+            if _valid(entry) and len(entry) == len(d.pieces):
+                for p, e in zip(d.pieces, entry, strict=True):
+                    p.problem, p.steps = e["problem"], e["steps"]
+            else:
+                if module not in notations:
+                    notation = load_notation(module) if module is not None else None
+                    checker = None
+                    if notation is not None:
+                        from hw1.engine.mathcheck import Checker
+
+                        checker = Checker(notation)
+                    notations[module] = (notation, checker)
+                notation, checker = notations[module]
+                _check_display(d, notation, checker)
+                fresh += 1
+            used[key] = deps.seal(key, [{"problem": p.problem, "steps": p.steps} for p in d.pieces])
+    if use_cache and used != cache:
+        paths.CACHE.mkdir(parents=True, exist_ok=True)
+        deps.write_state(paths.CACHE / CACHE_FILE, used)
+    return Report(displays, fresh)
+
+
+MARKS_FILE = "verified-typed.tex"
+
+
+def for_build() -> list:
+    """What the build runs: check the typed displays, write their marks for TeX, return the
+    findings (rows not checked); a step that does not hold raises BuildError at its row."""
+    from hw1.engine import deps
+    from hw1.engine.store import BuildError
+
+    try:
+        report = check_document()
+    except TypedError as exc:
+        raise BuildError(str(exc)) from None
+    failures = report.failures()
+    if failures:
+        raise BuildError("\n".join(failures[:10]) + (f"\n... and {len(failures) - 10} more"
+                                                      if len(failures) > 10 else ""))
+    target = paths.GENERATED / MARKS_FILE
+    text = report.marks()
+    try:
+        same = target.read_text(encoding="utf-8") == text
+    except OSError:
+        same = False
+    if not same:
+        deps.write_atomic(target, text)
+    return report.findings()

@@ -1,0 +1,136 @@
+"""Typed display math in a document: found, read with the notation beside it, checked, marked.
+
+Unit tests on the finding of displays and rows, and slow tests that build the small fixture
+document with tests/fixture_typed/ (a notation and typed displays) added to it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import edit, invoke, line_of
+
+from hw1.engine import typed
+
+TYPED = Path(__file__).resolve().parent / "fixture_typed"
+slow = pytest.mark.slow
+
+
+def test_rows_are_cut_at_double_backslashes_outside_braces(tmp_path):
+    tex = tmp_path / "a.tex"
+    tex.write_text("Text.\n\\begin{align}\n  a &= b \\label{eq:a}\\\\[2pt]\n"
+                   "  &= \\frac{c}{d}, \\nonumber\\\\\n  e &= \\text{x \\\\ y} % a comment \\\\\n"
+                   "\\end{align}\n\\[ x = y. \\]\n$$ p = q $$\n",
+                   encoding="utf-8")
+    found = typed.find_displays(tex)
+    assert [(d.what, d.line, d.end_line) for d in found] == \
+        [("\\begin{align}", 2, 6), ("\\[", 7, 7), ("$$", 8, 8)]
+    rows = found[0].pieces
+    assert [(p.line, p.text) for p in rows] == \
+        [(3, "a &= b"), (4, "&= \\frac{c}{d}"), (5, "e &= \\text{x \\\\ y}")]
+    assert all(p.mark for p in rows)
+    assert [p.text for p in found[1].pieces] == ["x = y"]
+
+
+def test_an_equation_with_a_split_is_read_by_rows_with_one_mark(tmp_path):
+    tex = tmp_path / "a.tex"
+    tex.write_text("\\begin{equation}\\begin{split}\n a &= b \\\\\n &= c\n\\end{split}\\end{equation}\n",
+                   encoding="utf-8")
+    (d,) = typed.find_displays(tex)
+    assert [(p.line, p.text, p.mark) for p in d.pieces] == [(2, "a &= b", False), (3, "&= c", True)]
+
+
+def test_macros_are_expanded_with_their_arguments():
+    macros = typed.macros_of([r"\newcommand{\yhat}{\hat{\mathbf{y}}}"
+                              r" \newcommand\pd[2]{\frac{\partial #1}{\partial #2}}"
+                              r" \DeclareMathOperator{\diag}{diag}"])
+    assert typed.expand(r"\pd{\ell}{\yhat} = \diag(\yhat)", macros) == \
+        r"{\frac{\partial \ell}{\partial \hat{\mathbf{y}}}} = \operatorname{diag}(\hat{\mathbf{y}})"
+
+
+def test_unchecked_covers_the_display_and_nothing_of_it_is_read(tmp_path):
+    tex = tmp_path / "a.tex"
+    tex.write_text("\\begin{align}\n \\unchecked a &= b \\\\\n c &= d\n\\end{align}\n", encoding="utf-8")
+    (d,) = typed.find_displays(tex)
+    assert d.unchecked
+    report = typed.Report([d], 0)
+    assert report.findings() == [] and "hwsettyped" not in report.marks()
+
+
+def pdftext(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _typed_project(project: Path) -> Path:
+    for name in ("typed.py", "typed.tex"):
+        shutil.copy2(TYPED / name, project / "doc" / name)
+    edit(project / "doc" / "main.tex", "\\input{part}", "\\input{part}\n\\input{typed}")
+    return project
+
+
+@pytest.fixture
+def typed_copy(fixture_copy) -> Path:
+    return _typed_project(fixture_copy)
+
+
+@slow
+def test_typed_displays_are_checked_and_marked_row_by_row(typed_copy):
+    out = invoke(typed_copy, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "warning" not in out.stdout
+    marks = (typed_copy / "build" / "generated" / "verified-typed.tex").read_text(encoding="utf-8")
+    assert marks.count("\\hwtypedmark") == 4             # two rows of the align, the \[...\], the sum
+    text = pdftext(typed_copy / "build" / "main.pdf")
+    assert text.count("✓") == 5                          # the claim's and the four rows'
+    check = invoke(typed_copy, "check", "--strict")
+    assert check.returncode == 0, check.stdout
+    tex = typed_copy / "doc" / "typed.tex"
+    rows = [line for line in check.stdout.splitlines() if line.startswith("doc/typed.tex:")]
+    assert [r.split()[0] for r in rows] == [f"doc/typed.tex:{line_of(tex, n)}" for n in
+                                            (r"\partial \yhat} &", r"\partial \mathbf{z}} &",
+                                             r"\frac{\partial \ell}{\partial \mathbf{W}}", r"\ell = \sum")]
+    assert all(r.endswith(" ok") for r in rows)
+
+
+@slow
+@pytest.mark.parametrize("old, new, diagnosis", [
+    ("&= 2(\\yhat - \\mathbf{y})^\\top", "&= 2(\\yhat - \\mathbf{y})", "transposed"),
+    ("&= 2(\\yhat - \\mathbf{y})^\\top", "&= 3(\\yhat - \\mathbf{y})^\\top", "factor 3/2"),
+    ("&= 2(\\yhat - \\mathbf{y})^\\top", "&= 2(\\mathbf{y} - \\yhat)^\\top", "opposite sign"),
+])
+def test_a_wrong_row_stops_the_build_at_its_line(typed_copy, old, new, diagnosis):
+    tex = typed_copy / "doc" / "typed.tex"
+    before = (typed_copy / "build" / "main.pdf").read_bytes()
+    edit(tex, old, new)
+    out = invoke(typed_copy, "build-pdf")
+    assert out.returncode != 0
+    line = line_of(tex, new)
+    assert f"build-pdf failed: doc/typed.tex:{line}: typed formula does not hold: " in out.stderr
+    assert diagnosis in out.stderr
+    assert (typed_copy / "build" / "main.pdf").read_bytes() == before
+    check = invoke(typed_copy, "check")
+    assert check.returncode != 0
+    rows = check.stdout.splitlines()
+    assert any(r.startswith(f"doc/typed.tex:{line}") and r.endswith("FAIL") for r in rows)
+
+
+@slow
+def test_strict_names_every_unmarked_row_it_cannot_check(typed_copy):
+    tex = typed_copy / "doc" / "typed.tex"
+    with open(tex, "a", encoding="utf-8") as f:
+        f.write("\\begin{align}\n  a &= \\mathbf{x} \\\\\n  \\mathbf{x} &= \\mathbf{x} \\\\\n"
+                "  \\mathbf{x}^\\top\\mathbf{x}\n\\end{align}\n")
+    first = line_of(tex, "a &= \\mathbf{x}")
+    out = invoke(typed_copy, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    strict = invoke(typed_copy, "check", "--strict")
+    assert strict.returncode != 0
+    errors = [line for line in strict.stdout.splitlines() if line.startswith("error: doc/typed.tex")]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"error: doc/typed.tex:{first}: display math \\begin{{align}} (row at line "
+                                f"{first}) is not machine-checked: cannot be read at `a`")
+    assert errors[1].startswith(f"error: doc/typed.tex:{first + 2}:") and "holds no relation" in errors[1]
+    edit(tex, "  a &= \\mathbf{x} \\\\", "  \\unchecked a &= \\mathbf{x} \\\\")
+    assert invoke(typed_copy, "check", "--strict").returncode == 0
