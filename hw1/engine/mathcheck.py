@@ -203,9 +203,19 @@ class Evaluator:
 
     def mul(self, factors, ops, idx):
         t = self.torch
-        acc, acc_src = self.value(factors[0], idx), factors[0].src
+        def value(f, neighbour, right):
+            if f.op == "identity" and f.args[0] is None:      # a bare I: the size its neighbour needs
+                n = 1 if neighbour.dim() == 0 else neighbour.shape[1 if right else 0]
+                return t.eye(n, dtype=t.float64)
+            return self.value(f, idx)
+
+        if factors[0].op == "identity" and factors[0].args[0] is None and len(factors) > 1:
+            acc = value(factors[0], self.value(factors[1], idx), False)
+        else:
+            acc = self.value(factors[0], idx)
+        acc_src = factors[0].src
         for op, f in zip(ops, factors[1:], strict=False):
-            v = self.value(f, idx)
+            v = value(f, acc, True)
             if op == "div":
                 acc = self.divide(acc, v, f)
             elif op == "odot":
@@ -484,15 +494,24 @@ class Checker:
         step = dict(left=left.src, rel=rel, right=right.src, tol=TOL, points=n_points)
         try:
             ranges = self.index_ranges([left, right], free) if free else {}
-            idx_sets = [dict(zip(free, combo, strict=False)) for combo in
-                        itertools.product(*(range(1, ranges[f] + 1) for f in free))] or [{}]
-            lv = self.evaluate_all(left, idx_sets)
-            rv = self.evaluate_all(right, idx_sets)
         except CheckError as exc:
             return Step(ok=False, error=math.inf, diagnosis=str(exc), **step)
-        except (RuntimeError, ValueError, ArithmeticError, IndexError) as exc:   # torch's own complaints
-            return Step(ok=False, error=math.inf, diagnosis=f"cannot be evaluated: {type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''}", **step)
+        idx_sets = [dict(zip(free, combo, strict=False)) for combo in
+                    itertools.product(*(range(1, ranges[f] + 1) for f in free))] or [{}]
+        values, problems = [], []
+        for side, node in (("left", left), ("right", right)):
+            try:
+                values.append(self.evaluate_all(node, idx_sets))
+            except CheckError as exc:
+                problems.append((side, str(exc)))
+            except (RuntimeError, ValueError, ArithmeticError, IndexError) as exc:   # torch's own complaints
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                problems.append((side, f"cannot be evaluated: {type(exc).__name__}: {first}"))
+        if problems:
+            text = problems[0][1] if len(problems) == 1 else \
+                "; ".join(f"{side} side: {why}" for side, why in problems)
+            return Step(ok=False, error=math.inf, diagnosis=text, **step)
+        lv, rv = values
         if rel != "=":
             holds = all(bool(_compare(t, a, rel, b).all()) for a, b in zip(lv, rv, strict=False))
             return Step(ok=holds, error=0.0 if holds else math.inf, diagnosis="" if holds else

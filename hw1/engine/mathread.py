@@ -21,7 +21,8 @@ positive part, ``_{i}`` an entry, ``'`` a function's derivative).
 Standard meanings: ``\log`` (natural), ``\ln``, ``\exp``, ``e^{...}``, ``\tanh``, ``\sin``,
 ``\cos``, ``\sqrt``, ``\frac``, ``\max``/``\min`` of two arguments (element-wise),
 ``(\cdot)^+``, ``\operatorname{diag}``, ``\mathrm{ReLU}``, the indicator ``\mathbb{1}[\cdot]``,
-``\delta_{ij}``, ``I`` and ``I_K`` (identity, when the notation does not declare I), norms
+``\delta_{ij}``, ``I``, ``\mathbf{I}`` and ``I_K`` (the identity; without its size, the size its
+neighbour in a product needs), norms
 ``\|\cdot\|`` and ``\lVert\cdot\rVert``, ``|\cdot|``, ``\sum``/``\prod`` with limits,
 ``\odot`` (element-wise), ``\cdot`` (dot product of two vectors, else a product), ``/`` and
 ``\frac`` (by a scalar, or element-wise), ``\frac{\partial A}{\partial B}``,
@@ -46,6 +47,7 @@ BUILTIN_FUNCTIONS = {r"\log": "log", r"\ln": "log", r"\exp": "exp", r"\tanh": "t
                      r"\operatorname{relu}": "relu", r"\mathrm{relu}": "relu", r"\sqrt": "sqrt"}
 OPERATORS = {r"\cdot": "cdot", r"\times": "times", r"\odot": "odot", r"\circ": "odot", "/": "div"}
 TRANSPOSE = {"T", r"\top", r"\mathsf{T}", r"\intercal", r"\mathrm{T}", r"\bm{T}"}
+IDENTITY = {"I", r"\bm{I}", r"\mathrm{I}", r"\mathbb{I}"}
 RELATIONS = {"=": "=", "<": "<", ">": ">", r"\le": "<=", r"\leq": "<=", r"\ge": ">=", r"\geq": ">=",
              r"\ne": "!=", r"\neq": "!="}
 
@@ -162,6 +164,8 @@ class _Reader:
     def __init__(self, text: str, notation: Notation, spellings: dict[str, Symbol], bound=()):
         self.text, self.notation, self.spellings = text, notation, spellings
         self.bound = set(bound)       # index variables bound here (sums, a function's variable)
+        # the most factors a spelling has (dW^{(2)} is two: d and W^{(2)})
+        self.multi = max((k.count(" ") + 1 for k in spellings if " " in k), default=0)
 
     def src(self, tree) -> str:
         meta = getattr(tree, "meta", None)
@@ -221,7 +225,7 @@ class _Reader:
             return Node("const", ("e",), s)
         if s == r"\pi":
             return Node("const", ("pi",), s)
-        if s == "I":
+        if s == "I" and "I" not in self.spellings:
             return Node("identity", (None,), s)
         if s in BUILTIN_FUNCTIONS:
             return Node("fn", (BUILTIN_FUNCTIONS[s],), s)
@@ -259,6 +263,8 @@ class _Reader:
                 return self.symbol(sym, src)
             if key in BUILTIN_FUNCTIONS:
                 return Node("fn", (BUILTIN_FUNCTIONS[key],), src)
+            if key in IDENTITY:
+                return Node("identity", (None,), src)
             if key in TRANSPOSE:
                 return Node("transpose-mark", (), src)
             self.fail(f"unknown symbol `{src}` (not in the notation)", tree)
@@ -388,7 +394,8 @@ class _Reader:
                 if len(items) != 2:
                     self.fail("\\delta_{ij} takes two indices", tree)
                 node, used = Node("delta", tuple(self.index(i) for i in items), src), 1
-            elif canon(primary) == "I" and "I" not in self.spellings and scripts and scripts[0].data == "sub":
+            elif canon(primary) in IDENTITY and canon(primary) not in self.spellings and scripts \
+                    and scripts[0].data == "sub":
                 node, used = Node("identity", (self.expr(scripts[0].children[1]),), src), 1
             else:
                 node = self.expr(primary)
@@ -433,15 +440,40 @@ class _Reader:
             items = items[0].children          # _{ij}: two indices
         return Node("elem", (node, tuple(self.index(i) for i in items)), src)
 
+    def _spelled_run(self, kids, i):
+        """(symbol, end) when the factors kids[i:end] (two or more) spell a symbol, else None."""
+        import lark
+
+        if not self.multi:
+            return None
+        for j in range(min(len(kids), i + self.multi), i + 1, -1):
+            part = kids[i:j]
+            if any(isinstance(k, lark.Token) for k in part):
+                continue
+            key = " ".join(canon(k) for k in part)
+            if key in self.spellings:
+                return self.spellings[key], j
+        return None
+
     def product(self, tree) -> Node:
         import lark
 
         items: list[Node] = []
-        for k in tree.children:
+        kids, i = list(tree.children), 0
+        while i < len(kids):
+            k = kids[i]
             if isinstance(k, lark.Token) and k.type == "MULOP":
                 items.append(Node("op", (OPERATORS.get(str(k), "times"),), str(k)))
-            else:
-                items.append(self.expr(k) if getattr(k, "data", None) != "bigop" else self.bigop(k))
+                i += 1
+                continue
+            run = self._spelled_run(kids, i)      # a spelling of several factors, as dW^{(2)}
+            if run:
+                sym, i = run
+                items.append(self.symbol(sym, self.text[kids[0].meta.start_pos:kids[i - 1].meta.end_pos]
+                                         if not kids[0].meta.empty else sym.name))
+                continue
+            items.append(self.expr(k) if getattr(k, "data", None) != "bigop" else self.bigop(k))
+            i += 1
         src = self.src(tree)
         # applications, from the right: a function takes the bracket (or the factor) after it,
         # ∂/∂B the factor after it (so \frac{\partial}{\partial c}\log(x) differentiates the log)

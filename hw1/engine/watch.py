@@ -199,9 +199,9 @@ def _spare(pause: str | None = None):
         from hw1.engine import latex, texformat
         from hw1.engine.store import Manifest
 
-        fmt = texformat.fmt_path()
-        if (os.environ.get("HW1_FORMAT", "1") == "0" or not fmt.is_file()
-                or not (Manifest().tex.get("format") or {}).get("trusted")):
+        fmt, record = texformat.fmt_path(), Manifest().tex.get("format") or {}
+        if (os.environ.get("HW1_FORMAT", "1") == "0" or not record.get("trusted")
+                or not texformat.intact(record)):
             return None
         return latex.Spare(latex.environment(latex.source_date_epoch()), fmt, pause)
     except Exception:   # noqa: BLE001 - without it, the pass simply starts from scratch
