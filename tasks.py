@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,21 @@ from invoke import Exit, task
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))   # always this checkout's hw1, whatever else is installed
+DOC_HELP = "which document (a [tool.hw1.documents.<name>] table); not needed when only one is configured"
+
+
+def choose(doc: str) -> None:
+    """Choose the document the engine works on, before it is imported (it reads the choice,
+    $HW1_DOCUMENT, once: one document per run); an unknown name is said with the known ones."""
+    if doc:
+        os.environ["HW1_DOCUMENT"] = doc
+    try:
+        from hw1.engine import paths
+    except ValueError as exc:           # paths.ConfigError
+        raise Exit(f"error: {exc}", code=2) from None
+    if doc and paths.NAME != doc:
+        raise Exit(f"error: this run already works on document {paths.NAME!r}: run invoke again for "
+                   f"--doc {doc}", code=2)
 
 
 @task
@@ -24,9 +40,11 @@ def setup(c):
         raise Exit(f"setup failed: {exc}", code=1) from None
 
 
-@task(help={"explain": "say, for each artifact and for LaTeX, whether it was rebuilt or reused and why"})
-def build_pdf(c, explain=False):
+@task(help={"explain": "say, for each artifact and for LaTeX, whether it was rebuilt or reused and why",
+            "doc": DOC_HELP})
+def build_pdf(c, explain=False, doc=""):
     """Compute, verify, typeset and compile the document into its PDF (build/hw1.pdf)."""
+    choose(doc)
     from hw1.engine import quick
 
     if not explain and quick.up_to_date():   # nothing at all changed: said without loading the build
@@ -45,13 +63,17 @@ def build_pdf(c, explain=False):
 
 
 @task(help={"strict": "also fail on hand-typed display math not marked \\unchecked and on unfinished "
-                      "work (placeholders, empty proofs, answers not yet written): use before submitting"})
-def check(c, strict=False):
-    """Re-run every claim and check the document declares, afresh, and print them as a table."""
+                      "work (placeholders, empty proofs, answers not yet written): use before submitting",
+            "answer": "only this answer: its module and its .tex file (doc/problem7.py, doc/problem7.tex "
+                      "or problem7), with the experiments it reads",
+            "doc": DOC_HELP})
+def check(c, strict=False, answer="", doc=""):
+    """Compute every declaration afresh; print the claims and checks as a table, and what fails."""
+    choose(doc)
     from hw1.engine.checking import run
 
     try:
-        ok = run(strict=strict)
+        ok = run(strict=strict, answer=answer or None)
     except KeyboardInterrupt:
         raise Exit("check: interrupted; nothing it started is left running", code=130) from None
     if not ok:
@@ -73,10 +95,11 @@ def test(c, quick=False, k=""):
         raise Exit(code=code)
 
 
-@task
-def clean(c):
+@task(help={"doc": DOC_HELP})
+def clean(c, doc=""):
     """Remove everything the build generated (the build folder and the figures)."""
-    from hw1 import paths
+    choose(doc)
+    from hw1.engine import paths
 
     shutil.rmtree(paths.BUILD, ignore_errors=True)
     for f in paths.FIGURES.glob("*.pdf"):
@@ -84,9 +107,10 @@ def clean(c):
     print(f"clean: removed {paths.rel(paths.BUILD)}/ and the figures in {paths.rel(paths.FIGURES)}/")
 
 
-@task(help={"pages": "how many pages (default 2)", "dpi": "resolution (default 60)"})
-def previews(c, pages="2", dpi="60"):   # strings: checked by hw1, not cast by invoke
+@task(help={"pages": "how many pages (default 2)", "dpi": "resolution (default 60)", "doc": DOC_HELP})
+def previews(c, pages="2", dpi="60", doc=""):   # strings: checked by hw1, not cast by invoke
     """Render the PDF's first pages to previews/page-N.png (shown in README)."""
+    choose(doc)
     from hw1.engine.previews import make
 
     try:
@@ -95,9 +119,10 @@ def previews(c, pages="2", dpi="60"):   # strings: checked by hw1, not cast by i
         raise Exit(f"previews failed: {exc}", code=1) from None
 
 
-@task
-def watch(c):
+@task(help={"doc": DOC_HELP})
+def watch(c, doc=""):
     """Rebuild the PDF on every save under doc/ or hw1/ (from a warm process: fast)."""
+    choose(doc)
     from hw1.engine.watch import watch as watch_and_build
 
     try:

@@ -372,7 +372,7 @@ def test_check_runs_claims_and_checks_with_the_declared_parameters(fixture_copy)
 
 def test_the_engine_names_no_document():
     engine = Path(__file__).resolve().parent.parent / "hw1" / "engine"
-    out = subprocess.run(["grep", "-rn", r"hw1.tex\|hw1.document\|problem[0-9]", str(engine)],
+    out = subprocess.run(["grep", "-rn", r"hw1\.tex\|hw1\.document\b\|problem[0-9]", str(engine)],
                          capture_output=True, text=True, check=False)
     assert out.stdout == ""
 

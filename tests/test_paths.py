@@ -19,7 +19,7 @@ def test_simple_table_with_defaults(tmp_path):
                            '\n[tool.other]\nmain = 3\n')
     assert got == {"main": "paper/main.tex", "doc": "paper", "figures": "figures", "build": "build",
                    "previews": "previews", "declaration_time_limit": 1800.0, "tex_time_limit": 600.0,
-                   "claim_order": "none"}
+                   "claim_order": "none", "pdf": "main.pdf", "name": "main"}
 
 
 @pytest.mark.parametrize("line", ["declaration_time_limit = 2.5  # seconds", "tex_time_limit = 7"])
@@ -35,7 +35,7 @@ def test_a_table_the_fast_reader_does_not_know_goes_to_tomllib(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[project]\n", "no [tool.hw1] main"),
+    ("[project]\n", "[tool.hw1] has no main"),
     ('[tool.hw1]\nmain = "doc/a.md"\n', "main must name a .tex file"),
     ('[tool.hw1]\nmain = "doc/a.tex"\nfigure = "f"\n', "unknown key(s) ['figure']"),
     ('[tool.hw1]\nmain = "/abs/a.tex"\n', "must be a path inside the project"),
@@ -98,3 +98,54 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     paths.refuse_special(tmp_path / "missing.aux")        # missing is fine: it is about to be written
     (tmp_path / "ok.txt").write_text("ünï")
     assert paths.read_text(tmp_path / "ok.txt") == "ünï"
+
+
+SEVERAL = """[tool.hw1]
+tex_time_limit = 60
+
+[tool.hw1.documents.notes]
+main = "notes/notes.tex"
+pdf = "lecture-notes.pdf"
+
+[tool.hw1.documents.paper]
+main = "paper/main.tex"
+build = "out/paper"
+claim_order = "lex"
+"""
+
+
+def test_several_documents_each_with_folders_of_its_own(tmp_path):
+    from hw1.paths import read_documents
+
+    path = tmp_path / "pyproject.toml"
+    path.write_text(SEVERAL, encoding="utf-8")
+    docs = read_documents(path)
+    assert list(docs) == ["notes", "paper"]
+    assert {k: docs["notes"][k] for k in ("main", "doc", "build", "figures", "previews", "pdf")} == \
+        {"main": "notes/notes.tex", "doc": "notes", "build": "build/notes", "figures": "figures/notes",
+         "previews": "previews/notes", "pdf": "lecture-notes.pdf"}
+    assert docs["paper"]["build"] == "out/paper" and docs["paper"]["pdf"] == "main.pdf"
+    assert docs["paper"]["claim_order"] == "lex" and docs["notes"]["claim_order"] == "none"
+    assert docs["notes"]["tex_time_limit"] == docs["paper"]["tex_time_limit"] == 60.0   # shared
+    assert read_config(path)["name"] == "notes"                       # the first, by default
+    assert read_config(path, "paper")["main"] == "paper/main.tex"
+
+
+def test_an_unknown_document_is_named_with_the_known_ones(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text(SEVERAL, encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown document 'draft': pyproject.toml configures notes, paper"):
+        read_config(path, "draft")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('build = "build"', "documents paper and notes share their build folder"),
+    ('figures = "figures"', "documents paper and notes share their figures folder"),
+    ('pdf = "out/x.pdf"', "pdf must be a file name ending in .pdf"),
+])
+def test_documents_that_would_touch_each_others_outputs_are_refused(tmp_path, extra, message):
+    path = tmp_path / "pyproject.toml"
+    path.write_text(SEVERAL.replace('claim_order = "lex"', extra).replace('build = "out/paper"\n', ""),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_config(path)

@@ -44,10 +44,16 @@ def log_path() -> Path:
     return paths.TEX_OUT / f"{paths.JOB}.log"
 
 
+def read_log(path: Path | None = None) -> str:
+    """TeX's log, decoded as UTF-8 (the encoding of the file names and text it quotes: a file
+    doc/ünï.tex is named so, not doc/Ã¼nÃ¯.tex); a byte that is not UTF-8 reads as U+FFFD."""
+    return paths.read_text(log_path() if path is None else path, "utf-8", "replace")
+
+
 def page_count() -> int | None:
     """How many pages the last compile wrote, from its log; None if unknown."""
     try:
-        m = re.search(r"Output written on .*?\((\d+) pages?", paths.read_text(log_path(), "latin-1"))
+        m = re.search(r"Output written on .*?\((\d+) pages?", read_log())
     except (OSError, paths.NotAFile):
         return None
     return int(m.group(1)) if m else None
@@ -100,7 +106,11 @@ def source_date_epoch() -> str:
     """SOURCE_DATE_EPOCH from the environment, else the last commit's time, else ''.  The
     commit's time is remembered by its hash, so a no-op build runs no git."""
     if os.environ.get("SOURCE_DATE_EPOCH"):
-        return os.environ["SOURCE_DATE_EPOCH"]
+        value = os.environ["SOURCE_DATE_EPOCH"]
+        if not re.fullmatch(r"[0-9]{1,12}", value):     # pdfTeX would stop with no file:line
+            raise LatexError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds since 1970 "
+                             "(e.g. 1700000000); unset it to use the last commit's time")
+        return value
     from hw1.engine import deps
     from hw1.engine.quick import git_head
 
@@ -131,9 +141,12 @@ def _git_epoch() -> str:
 
 
 def environment(epoch: str) -> dict[str, str]:
-    # long log lines unwrapped, so file:line: messages and paths survive intact
+    # long log lines unwrapped, so file:line: messages and paths survive intact; TeX reads and
+    # writes only the project's files (named by relative paths without "..") and finds its
+    # own installation's (kpathsea's paranoid mode: see ``refused``)
     env = dict(os.environ, TEXINPUTS=texinputs(), max_print_line="10000", error_line="254",
-               half_error_line="238")
+               half_error_line="238", openin_any="p", openout_any="p")
+    env.pop("TEXMFOUTPUT", None)     # would let absolute paths under it through
     if epoch:
         env.update(SOURCE_DATE_EPOCH=epoch, FORCE_SOURCE_DATE="1")
     return env
@@ -207,15 +220,86 @@ def _opened_elsewhere(message: str):
     return found[0] if len(found) == 1 else None
 
 
-def explain_error(log: str, producers: dict[str, str]) -> str:
-    """A short, actionable account of the first TeX error in ``log``.  ``producers`` maps a
-    generated file (relative path), and a declaration's name, to the declaration that made it."""
+# TeX's own words for an error that has no file:line: "! ..." (TeX), "!pdfTeX error: ..." (a
+# figure it cannot read), "pdflatex: fatal: ..." (its environment), a damaged format
+TEX_SAID = re.compile(r"^(?:!\s*pdfTeX error(?: \([^)]*\))?: (?P<pdftex>.+)|! (?P<bang>.+)"
+                      r"|\S+: fatal: (?P<fatal>.+)|\((?P<fmt>Fatal format file error; I'm stymied)\)"
+                      r"|---! (?P<dash>.+))$", re.M)
+_BOILERPLATE = ("Emergency stop", "==> Fatal error occurred")
+
+
+def tex_said(text: str) -> str | None:
+    """TeX's own last error line in ``text`` (its log, or what it printed), with the line that
+    continues it when TeX wrapped it; None if there is none."""
+    found = None
+    for m in TEX_SAID.finditer(text):
+        what = next(g for g in m.groups() if g is not None).strip()
+        if what.startswith(_BOILERPLATE):
+            continue
+        rest = text[m.end() + 1:].split("\n", 1)[0]
+        if rest.strip() and not rest.startswith((" ", "!", "(", "l.", "<", "Type", "See ")):
+            what = f"{what} {rest.strip()}"         # pdfTeX wraps its messages at 79 columns
+        found = what
+    return found
+
+
+def _too_long(bufsize: int) -> tuple[str, int] | None:
+    """The file TeX was reading and the line of it longer than its buffer (``bufsize``
+    characters): one of the document's .tex files, or the index of generated names."""
+    from hw1.engine import texscan
+
+    candidates = [paths.rel(p) for p in texscan.tex_files()] + [paths.rel(paths.GENERATED / fragments.INDEX)]
+    for rel in dict.fromkeys([*candidates, *read_files()]):
+        try:
+            with open(paths.ROOT / rel, "rb") as handle:
+                for lineno, line in enumerate(handle, 1):
+                    if len(line.rstrip(b"\r\n")) >= bufsize:
+                        return rel, lineno
+        except OSError:
+            continue
+    return None
+
+
+def _involved(what: str, producers: dict[str, str]) -> list[str]:
+    """What an error without file:line was about, when its words say: the file that holds a
+    line too long for TeX's buffer (and the declaration whose LaTeX it is), or a generated
+    file TeX could not read (and the declaration that made it)."""
+    lines = []
+    m = re.search(r"Unable to read an entire line---bufsize=(\d+)", what)
+    if m:
+        found = _too_long(int(m.group(1)))
+        if found is not None:
+            rel, lineno = found
+            lines.append(f"  {rel}:{lineno} is longer than the {int(m.group(1)):,} characters TeX reads "
+                         "as one line")
+            if rel == paths.rel(paths.GENERATED / fragments.INDEX):
+                text = paths.read_text(paths.ROOT / rel, "utf-8", "replace")
+                name = fragments.declaration_at(text, lineno)
+                if name in producers:
+                    lines.append(f"  that line is the LaTeX of {producers[name]}: make it shorter, or "
+                                 "break it into lines")
+    for rel in re.findall(r"\(file ([^)]+)\)", what):
+        if rel in producers:
+            lines.append(f"  {rel} is made by {producers[rel]}; it is damaged, or changed while TeX read "
+                         "it: build again to make it anew")
+    if "epoch-seconds" in what:
+        lines.append(f"  SOURCE_DATE_EPOCH={os.environ.get('SOURCE_DATE_EPOCH', '')!r} must be a number of "
+                     "seconds since 1970 (unset it to use the last commit's time)")
+    return lines
+
+
+def explain_error(log: str, producers: dict[str, str], printed: str = "") -> str:
+    """A short, actionable account of the first TeX error in ``log`` (or, when TeX stopped
+    before writing one there, in what it ``printed``).  ``producers`` maps a generated file
+    (relative path), and a declaration's name, to the declaration that made it."""
     log_rel = paths.rel(log_path())
+    if FILE_LINE_ERROR.search(printed) and not FILE_LINE_ERROR.search(log):
+        log = printed
     match = FILE_LINE_ERROR.search(log)
     if not match:
-        bang = re.search(r"^! (.*)$", log, re.M)
-        what = bang.group(1) if bang else "TeX stopped without a file:line error"
-        return "\n".join([f"LaTeX failed: {what}", *_unclosed_hint(what), f"  full log: {log_rel}"])
+        what = tex_said(printed) or tex_said(log) or "TeX stopped without a file:line error"
+        return "\n".join([f"LaTeX failed: {what}", *_involved(what, producers), *_unclosed_hint(what),
+                          f"  full log: {log_rel}"])
     file, lineno, message = match.group(1), int(match.group(2)), match.group(3).strip()
     path = Path(file) if Path(file).is_absolute() else paths.ROOT / file.removeprefix("./")
     try:
@@ -256,6 +340,41 @@ def explain_error(log: str, producers: dict[str, str]) -> str:
 
 class LatexError(Exception):
     pass
+
+
+REFUSED = re.compile(r"Not (reading from|writing to) (.+?) \(open(?:in|out)_any = p\)")
+
+
+def _written_at(name: str) -> tuple[str, int, str] | None:
+    """Where the document's own .tex files name ``name``: (file, line, the line)."""
+    from hw1.engine import texscan
+
+    for path in texscan.tex_files():
+        try:
+            text = paths.read_text(path, "utf-8", "replace")
+        except (OSError, paths.NotAFile):
+            continue
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if name in line.split("%", 1)[0]:
+                return paths.rel(path), lineno, line.strip()
+    return None
+
+
+def refused(printed: str) -> str:
+    """The files TeX was not allowed to read or write (kpathsea says so on stderr, in
+    paranoid mode), each at the line of the document that names it; '' if none.  A file
+    outside the project could change without the build knowing, and could be anything."""
+    lines = []
+    for verb, name in dict.fromkeys(REFUSED.findall(printed)):
+        at = _written_at(name)
+        what = "read" if verb.startswith("reading") else "write"
+        lines.append(f"{at[0]}:{at[1]}: " if at else "")
+        lines[-1] += (f"TeX may not {what} {name}: a build reads and writes only the project's files, named "
+                      "by a path relative to the project without '..' (doc/data.txt), and the TeX "
+                      "installation's; copy what you need into the project")
+        if at:
+            lines.append(f"  {at[1]} | {at[2][:160]}")
+    return "\n".join(lines)
 
 
 class Compiled(NamedTuple):
@@ -575,12 +694,17 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
         if n > 1 and before_pass is not None:
             before_pass()
         before = _aux_state(paths.TEX_OUT)
+        log_path().unlink(missing_ok=True)   # a pass that stops before writing one leaves no stale log
         try:
             out = _pass(env, fmt, paths.TEX_OUT, f"pdflatex pass {n} on {paths.rel(paths.MAIN_TEX)}",
                         progress)
         except TexStopped:
             _restore_aux(before)
             raise
+        said = refused(f"{out.stdout}\n{out.stderr}")
+        if said:
+            _restore_aux(before)
+            raise LatexError(said)
         if out.returncode != 0:
             _restore_aux(before)
             return out, n
@@ -588,7 +712,7 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
             bibliography.update(env)   # a new .bbl changes the auxiliary files: one more pass
         except bibliography.BibliographyError as exc:
             raise LatexError(str(exc)) from None
-        log = paths.read_text(log_path(), "latin-1") if log_path().is_file() else ""
+        log = read_log() if log_path().is_file() else ""
         if _aux_state(paths.TEX_OUT) == before and "Rerun to get" not in log:
             return out, n
     return out, MAX_PASSES
@@ -597,7 +721,7 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
 def _stopped(what: str, producers: dict[str, str]) -> str:
     """The message for a pass stopped at its time limit: where TeX was, from its log."""
     try:
-        log = paths.read_text(log_path(), "latin-1")
+        log = read_log()
     except OSError:
         log = ""
     match = FILE_LINE_ERROR.search(log)
@@ -631,14 +755,15 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
         fmt.finish(None)
         raise LatexError(_stopped(str(exc), producers)) from None
     log_file = log_path()
-    log = paths.read_text(log_file, "latin-1") if log_file.is_file() else ""
+    log = read_log(log_file) if log_file.is_file() else ""
     if out.returncode != 0:
         fmt.finish(None)
         _disk_full_check()
-        if not log:
-            tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-8:])
+        printed = f"{out.stdout}\n{out.stderr}"
+        if not log and tex_said(printed) is None:
+            tail = "\n".join(printed.strip().splitlines()[-8:])
             raise LatexError(f"pdflatex failed before it wrote a log:\n{tail}")
-        raise LatexError(explain_error(log, producers))
+        raise LatexError(explain_error(log, producers, printed))
     summary = summarize(log)
     if summary.shell_escape:
         raise LatexError(f"the TeX log says \\write18 was enabled; refusing the PDF (see {log_file})")
@@ -665,7 +790,7 @@ class _Format:
             return
         self.state = "trusted" if record.get("trusted") else "candidate"
         if record.get("key") != self._key() or (record.get("trusted") is not False
-                                                and not texformat.fmt_path().is_file()):
+                                                and not texformat.intact(record)):
             self.state = "dumping"
             self.dump = texformat.start(env, os.getpid())
         elif record.get("trusted") is False:
@@ -693,6 +818,8 @@ class _Format:
         ok, why = texformat.result(self.dump)
         self.record.clear()
         self.record.update({"key": self._key(), "trusted": None if ok else False})
+        if ok:        # checked before every use: a damaged or truncated format is made again
+            self.record["hash"] = texformat.fmt_hash()
         self.state = "candidate" if ok else "off"
         if not ok:
             self.note = f"the preamble could not be precompiled ({why}); compiling without a format"
@@ -756,7 +883,7 @@ def _aux_may_be_the_cause() -> bool:
     it happened in one, or is of the kinds a cut-off file gives (a file or argument that ended
     too soon), or has no file:line at all."""
     try:
-        log = paths.read_text(log_path(), "latin-1")
+        log = read_log()
     except OSError:
         return True
     m = FILE_LINE_ERROR.search(log)

@@ -20,6 +20,7 @@ Every key is optional except ``main``; ``doc`` defaults to the folder of ``main`
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,7 +31,7 @@ DEFAULTS = {"figures": "figures", "build": "build", "previews": "previews", "cla
 PATH_KEYS = ("main", "doc", "figures", "build", "previews")
 LIMITS = {"declaration_time_limit": 1800.0, "tex_time_limit": 600.0}   # seconds
 CLAIM_ORDERS = ("none", "lex", "grlex", "rev-lex")   # printing.ORDERS (which imports sympy)
-KEYS = (*PATH_KEYS, *LIMITS, "claim_order")
+KEYS = (*PATH_KEYS, "pdf", *LIMITS, "claim_order")
 
 
 class ConfigError(ValueError):
@@ -57,14 +58,12 @@ def _simple_table(text: str) -> dict[str, str | float] | None:
     return table
 
 
-def read_config(path: Path = CONFIG_FILE) -> dict:
-    """``[tool.hw1]`` of ``path``, checked: known keys, string paths, positive time limits,
-    ``main`` present."""
+def _read_table(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    table = _simple_table(text)
+    table = None if re.search(r"^\[tool\.hw1\.", text, re.M) else _simple_table(text)
     if table is None:
         try:
             import tomllib
@@ -75,41 +74,94 @@ def read_config(path: Path = CONFIG_FILE) -> dict:
             table = tomllib.loads(text).get("tool", {}).get("hw1", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+    return table
+
+
+def _check_document(table: dict, where: str, defaults: dict) -> dict:
+    """One document's settings (``where`` names its table in messages), checked, with defaults."""
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise ConfigError(f"{path.name} [tool.hw1]: unknown key(s) {unknown}; expected some of {list(KEYS)}")
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; expected some of {list(KEYS)}")
     for key in LIMITS:
         value = table.get(key, LIMITS[key])
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
-            raise ConfigError(f"{path.name} [tool.hw1]: {key} must be a positive number of seconds, "
-                              f"got {value!r}")
-    bad = [k for k, v in table.items() if k in PATH_KEYS and (not isinstance(v, str) or not v)]
+            raise ConfigError(f"{where}: {key} must be a positive number of seconds, got {value!r}")
+    bad = [k for k, v in table.items() if k in (*PATH_KEYS, "pdf") and (not isinstance(v, str) or not v)]
     if bad:
-        raise ConfigError(f"{path.name} [tool.hw1]: {bad[0]} must be a non-empty path string, "
-                          f"got {table[bad[0]]!r}")
+        raise ConfigError(f"{where}: {bad[0]} must be a non-empty path string, got {table[bad[0]]!r}")
     if "main" not in table:
-        raise ConfigError(f"{path.name} has no [tool.hw1] main = \"<folder>/<document>.tex\": "
+        raise ConfigError(f"{where} has no main = \"<folder>/<document>.tex\": "
                           "hw1 does not know which document to build")
     if not table["main"].endswith(".tex"):
-        raise ConfigError(f"{path.name} [tool.hw1]: main must name a .tex file, got {table['main']!r}")
-    config = {**DEFAULTS, "doc": Path(table["main"]).parent.as_posix(), **LIMITS, **table}
+        raise ConfigError(f"{where}: main must name a .tex file, got {table['main']!r}")
+    config = {**DEFAULTS, **defaults, "doc": Path(table["main"]).parent.as_posix(), **LIMITS,
+              "pdf": Path(table["main"]).stem + ".pdf", **table}
     for key in LIMITS:
         config[key] = float(config[key])
     if config["claim_order"] not in CLAIM_ORDERS:
-        raise ConfigError(f"{path.name} [tool.hw1]: claim_order must be one of {list(CLAIM_ORDERS)}, "
+        raise ConfigError(f"{where}: claim_order must be one of {list(CLAIM_ORDERS)}, "
                           f"got {config['claim_order']!r}")
     for key in PATH_KEYS:
         if Path(config[key]).is_absolute() or ".." in Path(config[key]).parts:
-            raise ConfigError(f"{path.name} [tool.hw1]: {key} must be a path inside the project, "
-                              f"got {config[key]!r}")
+            raise ConfigError(f"{where}: {key} must be a path inside the project, got {config[key]!r}")
     if Path(config["doc"]) == Path(".") or not config["doc"].replace("/", "").isidentifier():
-        raise ConfigError(f"{path.name} [tool.hw1]: doc must be a folder inside the project whose name "
+        raise ConfigError(f"{where}: doc must be a folder inside the project whose name "
                           f"is a Python identifier (its modules are imported as <doc>.<module>), "
                           f"got {config['doc']!r}")
+    if "/" in config["pdf"] or not config["pdf"].endswith(".pdf"):
+        raise ConfigError(f"{where}: pdf must be a file name ending in .pdf (it goes in the build "
+                          f"folder), got {config['pdf']!r}")
     return config
 
 
-CONFIG = read_config()
+def read_documents(path: Path = CONFIG_FILE) -> dict[str, dict]:
+    """Every document ``path`` configures, by name, checked: ``[tool.hw1]`` itself (one
+    document, named after its main file), or one ``[tool.hw1.documents.<name>]`` table each
+    (their build, figures and previews folders default to ``build/<name>`` and so on, and
+    must not overlap: one document's build never touches another's outputs)."""
+    table = _read_table(path)
+    if "documents" not in table:
+        config = _check_document(table, f"{path.name} [tool.hw1]", {})
+        return {Path(config["main"]).stem: config}
+    documents, shared = table["documents"], {k: v for k, v in table.items() if k != "documents"}
+    if not isinstance(documents, dict) or not documents or \
+            not all(isinstance(t, dict) for t in documents.values()):
+        raise ConfigError(f"{path.name}: [tool.hw1.documents.<name>] must be tables, one per document")
+    if set(shared) - {*LIMITS, "claim_order"}:
+        raise ConfigError(f"{path.name} [tool.hw1]: beside documents, only {[*LIMITS, 'claim_order']} "
+                          f"(settings they share), got {sorted(set(shared) - {*LIMITS, 'claim_order'})}")
+    out = {}
+    for name, doc_table in documents.items():
+        if not re.fullmatch(r"[A-Za-z0-9_][\w.-]*", name):
+            raise ConfigError(f"{path.name}: a document's name is letters, digits, -, _ and ., got {name!r}")
+        defaults = {"build": f"build/{name}", "figures": f"figures/{name}", "previews": f"previews/{name}"}
+        out[name] = _check_document({**shared, **doc_table}, f"{path.name} [tool.hw1.documents.{name}]",
+                                    defaults)
+    for key in ("build", "figures", "previews"):
+        for a in out:
+            for b in out:
+                pa, pb = Path(out[a][key]), Path(out[b][key])
+                if a != b and (pa == pb or pb.is_relative_to(pa)):
+                    raise ConfigError(f"{path.name}: documents {a} and {b} share their {key} folder "
+                                      f"({out[a][key]}, {out[b][key]}): give each its own")
+    return out
+
+
+def read_config(path: Path = CONFIG_FILE, name: str | None = None,
+                documents: dict[str, dict] | None = None) -> dict:
+    """The settings of the document ``name`` (default: ``$HW1_DOCUMENT``, which ``invoke
+    --doc`` sets, else the first configured), checked, with its ``name``."""
+    documents = read_documents(path) if documents is None else documents
+    name = name or os.environ.get("HW1_DOCUMENT") or next(iter(documents))
+    if name not in documents:
+        raise ConfigError(f"unknown document {name!r}: {path.name} configures "
+                          f"{', '.join(documents)}")
+    return {**documents[name], "name": name}
+
+
+DOCUMENTS = read_documents()       # every configured document's settings, by name
+CONFIG = read_config(documents=DOCUMENTS)   # the chosen document's (read once, never written)
+NAME = CONFIG["name"]              # its name: `invoke build-pdf --doc <name>`
 MAIN_TEX = ROOT / CONFIG["main"]   # the document's main LaTeX file
 DOC = ROOT / CONFIG["doc"]         # hand-written LaTeX and the modules beside it (tracked)
 FIGURES = ROOT / CONFIG["figures"]  # generated figures (git-ignored)
@@ -117,15 +169,17 @@ BUILD = ROOT / CONFIG["build"]     # everything else the build makes (git-ignore
 GENERATED = BUILD / "generated"    # LaTeX fragments written by the build
 CACHE = BUILD / "cache"            # content-addressed results: manifest and data files
 TEX_OUT = BUILD / "tex"            # TeX's working folder (aux, log, fls, the preamble's format)
-JOB = MAIN_TEX.stem                # TeX's job name: build/tex/<job>.log, build/<job>.pdf
-PDF = BUILD / f"{JOB}.pdf"         # the product; replaced only by a successful build
+JOB = MAIN_TEX.stem                # TeX's job name: build/tex/<job>.log
+PDF = BUILD / CONFIG["pdf"]        # the product (build/<job>.pdf unless named); replaced only by a
+                                   # successful build
 PREVIEWS = ROOT / CONFIG["previews"]  # PNG previews of the first pages, shown by README
 DECLARATION_TIME_LIMIT = CONFIG["declaration_time_limit"]   # seconds, then a declaration is stopped
 TEX_TIME_LIMIT = CONFIG["tex_time_limit"]                   # seconds, then a pdflatex pass is stopped
 
 # the hand-written sources a build needs, relative to ROOT (tests and benchmarks copy these)
-SOURCES = ("hw1", CONFIG["doc"], "tasks.py", "pyproject.toml", f"{CONFIG['figures']}/README.md",
-           f"{CONFIG['figures']}/.gitignore")
+SOURCES = ("hw1", "tasks.py", "pyproject.toml",
+           *(name for d in DOCUMENTS.values()
+             for name in (d["doc"], f"{d['figures']}/README.md", f"{d['figures']}/.gitignore")))
 
 
 def rel(path: Path) -> str:

@@ -29,7 +29,7 @@ def make(pages: int = 2, dpi: int = 60, echo=print) -> list[str]:
 
     pages = _count("pages", pages, 1, page_count() or 1)
     dpi = _count("dpi", dpi, 20, 300)
-    paths.PREVIEWS.mkdir(exist_ok=True)
+    paths.PREVIEWS.mkdir(parents=True, exist_ok=True)
     for old in paths.PREVIEWS.glob("page-*.png"):
         old.unlink()
     for page in range(1, pages + 1):   # one call a page: names stay page-N.png, never zero-padded

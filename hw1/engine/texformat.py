@@ -123,10 +123,28 @@ def result(proc: subprocess.Popen | str, timeout: float = 120) -> tuple[bool, st
         return False, f"pdftex -ini took more than {timeout:g} s"
     if proc.returncode != 0 or not fmt_path().is_file():
         log = FMT_DIR / f"{paths.JOB}.log"
-        text = log.read_text(encoding="latin-1") if log.is_file() else ""
+        text = paths.read_text(log, "utf-8", "replace") if log.is_file() else ""
         first = re.search(r"^(?:\S+:\d+: |! )(.*)$", text, re.M)
         return False, first.group(1) if first else f"pdftex -ini failed (exit {proc.returncode})"
     return True, ""
+
+
+def fmt_hash() -> str | None:
+    """The sha256 of the format file (None if there is none)."""
+    from hw1.engine import deps
+
+    try:
+        return deps.sha256_file(fmt_path())
+    except (OSError, paths.NotAFile):
+        return None
+
+
+def intact(record: dict) -> bool:
+    """Whether the format file is the one the build's record vouches for, by its hash: one
+    that a killed dump left half-written, or that was damaged, is made again, never loaded
+    (TeX would only say "Fatal format file error")."""
+    digest = fmt_hash()
+    return digest is not None and record.get("hash") == digest
 
 
 def fls() -> Path:
