@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -375,6 +376,17 @@ def test_the_engine_names_no_document():
     out = subprocess.run(["grep", "-rn", r"hw1\.tex\|hw1\.document\b\|problem[0-9]", str(engine)],
                          capture_output=True, text=True, check=False)
     assert out.stdout == ""
+
+
+def test_every_engine_module_is_described_in_the_package_docstring_and_the_readme():
+    import hw1.engine
+
+    root = Path(__file__).resolve().parent.parent
+    modules = sorted(p.stem for p in (root / "hw1" / "engine").glob("*.py") if p.stem != "__init__")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("  engine/ "):readme.index("\nfigures/")]
+    assert [m for m in modules if f"``{m}``" not in hw1.engine.__doc__] == []
+    assert [m for m in modules if not re.search(rf"\b{m}\b", layout)] == []
 
 
 def test_the_engine_imports_nothing_of_the_homework():

@@ -64,7 +64,7 @@ class PassAhead:
             pid = old.name.partition("-")[2]
             if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
                 shutil.rmtree(old, ignore_errors=True)
-        self.dir = paths.TEX_OUT / f"spare-{os.getpid()}"      # its own, by the process starting it
+        self.dir = paths.ahead_dir(os.getpid())      # its own, by the process starting it
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         self.fifo = self.dir / "go"
@@ -74,7 +74,7 @@ class PassAhead:
         if self.pause is not None:   # it reads the auxiliary files at once: as they are now
             self.aux = _aux_state(paths.TEX_OUT)
             for ext, data in self.aux.items():
-                (self.dir / f"{paths.JOB}{ext}").write_bytes(data)
+                paths.tex_file(ext, self.dir).write_bytes(data)
             wait = r"\hwpauseat{%s}{%s}" % (Path(self.pause).name, paths.rel(self.fifo))
         else:
             wait = r"\openin15=%s \read15 to\hwsparego \closein15 \hwsparego" % paths.rel(self.fifo)
@@ -141,7 +141,7 @@ class PassAhead:
             return False
         if self.pause is None:
             for ext in AUX:               # the auxiliary files the pass reads back
-                src, dst = outdir / f"{paths.JOB}{ext}", self.dir / f"{paths.JOB}{ext}"
+                src, dst = paths.tex_file(ext, outdir), paths.tex_file(ext, self.dir)
                 if src.is_file():
                     shutil.copyfile(src, dst)
         for k, name in enumerate(figures, 1):

@@ -1,6 +1,23 @@
 """``invoke build-pdf``: find the declarations, check every name the LaTeX uses, bring the
 artifacts up to date, compile if a TeX input changed, and replace the PDF only when everything
-succeeded.  Standard library only, so a no-op build is as cheap as hashing a few files."""
+succeeded.  Standard library only, so a no-op build is as cheap as hashing a few files.
+
+Two layers decide what to rebuild, each with one job:
+
+1. **Did anything change at all?** (``quick``, before this module is even imported.)  The size,
+   times and inode of every source, output and installed-library folder, as the last successful
+   build left them.  Any difference, a mere ``touch`` included, sends the build here; it never
+   decides what is stale, only that nothing can be.
+2. **What is stale?** (here, by content.)  Each artifact's key is the hash of what it depends
+   on (``store.components``: its code, its module's import closure, library versions, the
+   engine code that renders it, the data it reads); it is recomputed when its key changes or
+   its output no longer matches its recorded hash.  The TeX run's key is the hash of every file
+   TeX read and every ``.tex``/``.bib`` file of the document's folder (``tex_components``); TeX
+   runs when it changes or the PDF does not match.  The precompiled preamble has a key of its
+   own (``texformat.key``), which decides only whether the format is remade.
+
+(``deps`` remembers what each file hashed to by its metadata, so an untouched file is not read
+again: a cache of hashes, not a third layer; content always decides.)"""
 
 from __future__ import annotations
 
@@ -17,7 +34,7 @@ from hw1.engine import bibliography, deps, discover, fragments, latex, paths, st
 from hw1.engine.quick import say
 from hw1.engine.store import BuildError, Manifest
 
-LOCK = paths.BUILD / ".lock"
+LOCK = paths.LOCK
 
 
 def _leftovers(path: Path) -> list[int]:

@@ -28,7 +28,7 @@ from hw1.engine import bibliography, fragments, paths
 
 MAX_PASSES = 5
 AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".nav", ".snm", ".bbl")   # what a pass reads back
-STYLE_DIR = Path(__file__).resolve().parent / "tex"    # verified.sty
+STYLE_DIR = paths.STYLE_DIR    # verified.sty
 
 
 def texinputs() -> str:
@@ -40,7 +40,7 @@ def texinputs() -> str:
 
 
 def log_path() -> Path:
-    return paths.TEX_OUT / f"{paths.JOB}.log"
+    return paths.tex_file(".log")
 
 
 def read_log(path: Path | None = None) -> str:
@@ -64,7 +64,7 @@ def read_files(fls: Path | None = None, *, in_order: bool = False) -> list[str]:
     any source it listed; sorted, or ``in_order`` TeX first opened them.  Read with string
     operations only: the .fls lists thousands of TeX Live files, and a no-op build must not
     touch them."""
-    fls = paths.TEX_OUT / f"{paths.JOB}.fls" if fls is None else fls
+    fls = paths.tex_file(".fls") if fls is None else fls
     try:
         lines = paths.read_text(fls, "utf-8", "replace").splitlines()
     except OSError:
@@ -113,7 +113,7 @@ def source_date_epoch() -> str:
     from hw1.engine import deps
     from hw1.engine.quick import git_head
 
-    head, memo = git_head(), paths.CACHE / "epoch.json"
+    head, memo = git_head(), paths.EPOCH_MEMO
     if head:
         try:
             known = json.loads(paths.read_text(memo))
@@ -349,7 +349,7 @@ def _aux_state(outdir: Path) -> dict[str, bytes]:
     out = {}
     for ext in AUX:
         try:
-            out[ext] = paths.read_bytes(outdir / f"{paths.JOB}{ext}")
+            out[ext] = paths.read_bytes(paths.tex_file(ext, outdir))
         except OSError:
             pass
     return out
@@ -360,7 +360,7 @@ def _restore_aux(state: dict[str, bytes]) -> None:
     an error leaves them half-written, and the build after the fix would need a second pass to
     settle them again (the fixed edit then costs one pass, like any other)."""
     for ext in AUX:
-        path = paths.TEX_OUT / f"{paths.JOB}{ext}"
+        path = paths.tex_file(ext)
         if ext in state:
             path.write_bytes(state[ext])
         else:
@@ -518,7 +518,7 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
         out, passes = _passes(env, fmt.trusted_path(), fmt.before_pass, progress, ahead)
         if out.returncode != 0 and _aux_may_be_the_cause():
             for ext in (*AUX, ".fls"):
-                (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
+                paths.tex_file(ext).unlink(missing_ok=True)
             out, more = _passes(env, fmt.trusted_path(), progress=progress)
             passes += more
     except TexStopped as exc:
@@ -537,7 +537,7 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
     summary = summarize(log)
     if summary.shell_escape:
         raise LatexError(f"the TeX log says \\write18 was enabled; refusing the PDF (see {log_file})")
-    pdf = paths.TEX_OUT / f"{paths.JOB}.pdf"
+    pdf = paths.tex_file(".pdf")
     return Compiled(pdf, summary, passes, fmt.finish(pdf))
 
 
@@ -601,11 +601,11 @@ class _Format:
             self.trial = self._start_trial(self._scratch())
 
     def _scratch(self) -> Path:
-        scratch = paths.TEX_OUT / "fmt" / "trial"
+        scratch = paths.FMT_TRIAL
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         for ext in AUX:
-            src = paths.TEX_OUT / f"{paths.JOB}{ext}"
+            src = paths.tex_file(ext)
             if src.is_file():
                 shutil.copy2(src, scratch / src.name)
         return scratch
@@ -625,13 +625,13 @@ class _Format:
             out = _finish(self.trial, "the trial pass with the preamble's format")
         except TexStopped:
             return False
-        return out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
+        return out.returncode == 0 and paths.tex_file(".pdf", scratch).is_file()
 
     def finish(self, pdf: Path | None) -> str:
         """After the compile (``pdf`` None if it failed): settle what the format is worth."""
         if self.state == "dumping":
             self._record_dump()
-        scratch = paths.TEX_OUT / "fmt" / "trial"
+        scratch = paths.FMT_TRIAL
         ok = self._trial_ok(scratch) if self.trial is not None else False
         if pdf is None or self.state != "candidate":
             shutil.rmtree(scratch, ignore_errors=True)
@@ -640,7 +640,7 @@ class _Format:
             scratch = self._scratch()        # no trial yet, or one on other auxiliary files
             self.trial = self._start_trial(scratch)
             ok = self._trial_ok(scratch)
-        made = scratch / f"{paths.JOB}.pdf"
+        made = paths.tex_file(".pdf", scratch)
         self.record["trusted"] = ok and made.read_bytes() == pdf.read_bytes()
         shutil.rmtree(scratch, ignore_errors=True)
         if self.record["trusted"]:

@@ -29,8 +29,8 @@ from pathlib import Path
 from hw1.engine import deps, paths
 from hw1.engine.discover import Declaration
 
-MANIFEST = paths.CACHE / "manifest.json"
-DATA = paths.CACHE / "data"
+MANIFEST = paths.MANIFEST
+DATA = paths.DATA
 FORMAT = 3   # bump to invalidate every cache entry
 BUILT = ("experiment", "value", "claim", "figure")   # checks run in `invoke check` only
 # the engine code that turns a declaration's result into its output (run.write_output), by kind
