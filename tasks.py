@@ -64,14 +64,16 @@ def build_pdf(c, explain=False, doc=""):
 
 @task(help={"strict": "also fail on hand-typed display math not marked \\unchecked and on unfinished "
                       "work (placeholders, empty proofs, answers not yet written): use before submitting",
+            "answer": "only this answer: its module and its .tex file (doc/problem7.py, doc/problem7.tex "
+                      "or problem7), with the experiments it reads",
             "doc": DOC_HELP})
-def check(c, strict=False, doc=""):
-    """Re-run every claim and check the document declares, afresh, and print them as a table."""
+def check(c, strict=False, answer="", doc=""):
+    """Compute every declaration afresh; print the claims and checks as a table, and what fails."""
     choose(doc)
     from hw1.engine.checking import run
 
     try:
-        ok = run(strict=strict)
+        ok = run(strict=strict, answer=answer or None)
     except KeyboardInterrupt:
         raise Exit("check: interrupted; nothing it started is left running", code=130) from None
     if not ok:

@@ -177,6 +177,25 @@ def test_an_element_wise_claim_is_checked_entry_by_entry():
     assert not wrong.verify().ok
 
 
+def test_indices_run_as_printed_from_one_everywhere():
+    """A free index given by a point, a sum's index and an element-wise claim's i, j all count
+    from 1, as the PDF prints them: k=2 is the second entry."""
+    q, N = sp.IndexedBase("q"), sp.Symbol("N")
+    k, i = sp.symbols("k i", integer=True)
+    entries = np.array([1.0, 10.0, 100.0])
+    second = Claim("test.second", "q_k", 3 * q[k], points=lambda: [{"q": entries, "k": 2}],
+                   reference=lambda p: {"numpy": 3 * 10.0})
+    assert second.verify().ok, second.verify()
+    weighted = Claim("test.weighted", "S", sp.Sum(i * q[i], (i, 1, N)),
+                     points=lambda: [{"q": entries, "N": 3}],
+                     reference=lambda p: {"numpy": 1 * 1.0 + 2 * 10.0 + 3 * 100.0})
+    assert weighted.verify().ok, weighted.verify()
+    M = sp.MatrixSymbol("M", 2, 3)
+    rows_by_index = ElementClaim("test.ij", M, 10 * s.i + s.j, points=lambda: [{}],
+                                 reference=lambda p: {"numpy": [[11.0, 12.0, 13.0], [21.0, 22.0, 23.0]]})
+    assert rows_by_index.verify().ok, rows_by_index.verify()
+
+
 def test_the_logistic_derivative_with_the_wrong_sign_is_rejected():
     import torch
 
@@ -318,3 +337,13 @@ def test_a_claim_with_no_points_or_no_references_checked_nothing_and_fails():
     assert not none.ok and none.reason == "points= gave no points: nothing was checked"
     empty = scalar_claim(2 * X, lambda p: {}).verify()
     assert not empty.ok and empty.reason == "against= gave no references: nothing was compared"
+
+
+def test_the_space_column_can_be_turned_off_per_claim():
+    x = sp.Symbol("x")
+    options = {"lhs": sp.Symbol("y"), "points": lambda: [{"x": 1.0}], "against": lambda p: {"numpy": 2.0}}
+    shown = claims.make("m.f", lambda: 2 * x, options, {})
+    hidden = claims.make("m.f", lambda: 2 * x, {**options, "space": False}, {})
+    assert shown.space == r"\in \mathbb{R}" and hidden.space == "" and hidden.verify().ok
+    with pytest.raises(ValueError, match="space= is True .* or False, got 'no'"):
+        claims.make("m.f", lambda: 2 * x, {**options, "space": "no"}, {})

@@ -97,3 +97,20 @@ def test_a_fragment_argument_must_balance_its_braces():
         fragments.argument("a}b{")
     with pytest.raises(ValueError, match="leaves 1 brace"):
         fragments.value_fragment("m.v", "doc/m.py:3", "{%}")
+
+
+def test_number_gives_a_table_cell_the_typography_of_a_value():
+    from pylatex import Tabular
+
+    from hw1.engine import number
+
+    assert number(-1.5) == r"\ensuremath{-1.5}"        # a true minus sign, not a hyphen
+    assert number(np.float64(0.123456), digits=3) == fragments.format_value(0.123456, digits=3) == "0.123"
+    assert number(-2.5e-7, digits=2) == fragments.format_value(-2.5e-7, digits=2)
+    table = Tabular("rr")
+    table.add_row([number(-1.5), number(3)])
+    assert r"\ensuremath{-1.5}&3" in table.dumps()      # kept as LaTeX, not escaped
+    with pytest.raises(TypeError, match="number\\(\\) formats a number, got str"):
+        number("1.5")
+    with pytest.raises(ValueError, match="nan"):
+        number(float("nan"))

@@ -127,3 +127,28 @@ def test_what_a_declaration_forks_and_what_it_sets_stay_in_its_worker(fixture_co
     info = subprocess.run(["pdfinfo", str(fixture_copy / "build" / "main.pdf")], capture_output=True,
                           text=True, check=True).stdout
     assert "2023" in next(line for line in info.splitlines() if line.startswith("CreationDate:")), info
+
+
+def test_check_and_watch_say_a_long_declaration_as_it_runs_and_stop_it(fixture_copy):
+    limits(fixture_copy, declaration=6)
+    module = fixture_copy / "doc" / "mini.py"
+    edit(module, "def slope_at_one():\n", LOOP)
+    stopped = (f"value mini.slope_at_one (doc/mini.py:{line_of(module, 'def slope_at_one')}) was stopped "
+               "after 6 s: its time limit is 6 s")
+    check = invoke(fixture_copy, "check")
+    assert check.returncode == 1
+    assert "  still computing mini.slope_at_one (5 s)" in check.stdout.splitlines(), check.stdout
+    assert f"error: {stopped}" in check.stdout
+    watcher = start(fixture_copy, "watch")
+    lines = []
+    for line in watcher.stdout:              # the progress line comes while the build runs
+        lines.append(line.rstrip("\n"))
+        if "was stopped after" in line:
+            break
+    os.killpg(watcher.pid, signal.SIGINT)
+    rest, _ = watcher.communicate(timeout=30)
+    lines += rest.splitlines()
+    progress = lines.index("  still computing mini.slope_at_one (5 s)")
+    failed = next(k for k, line in enumerate(lines) if "build failed" in line)
+    assert progress < failed and f"  {stopped}" in lines[failed + 1], lines
+    assert gone(watcher.pid) == []

@@ -63,6 +63,42 @@ def test_the_warm_up_puts_back_the_settings_a_figure_function_changes(monkeypatc
     assert np.get_printoptions()["precision"] == precision
 
 
+def test_the_warm_up_survives_a_figure_that_exits_loops_or_changes_the_process(monkeypatch, tmp_path):
+    """The warm-up draws in the watcher itself: a figure that exits or loops is skipped (the
+    build's worker reports it), and what one changes of the process is put back."""
+    import os
+    import sys
+    import time
+
+    import matplotlib.pyplot as plt
+
+    from hw1.engine import discover, run, store
+
+    def exits():
+        sys.exit(0)
+
+    def loops():
+        while True:
+            time.sleep(0.01)
+
+    def moves():
+        os.environ["HW1_TEST_WARM"] = "leaked"
+        os.chdir(tmp_path)
+        return plt.subplots()[0]
+
+    functions = {"m.exits": exits, "m.loops": loops, "m.moves": moves}
+    decls = [SimpleNamespace(kind="figure", wrong=False, name=name) for name in functions]
+    monkeypatch.setattr(discover, "declarations", lambda: decls)
+    monkeypatch.setattr(run, "load", lambda d: (functions[d.name], None))
+    monkeypatch.setattr(store, "cached_inputs", lambda d: {})
+    monkeypatch.setattr(watch, "WARM_LIMIT", 0.5)
+    cwd = os.getcwd()
+    t0 = time.monotonic()
+    assert watch._warm_figures() == 1
+    assert time.monotonic() - t0 < 5
+    assert "HW1_TEST_WARM" not in os.environ and os.getcwd() == cwd
+
+
 @pytest.fixture(autouse=True)
 def _no_open_figures():
     yield

@@ -1,13 +1,20 @@
-"""``invoke check``: run every claim and check the document's modules declare, afresh, print
-one table, and say whether all hold.  Nothing is taken from the build's cache: the experiments
-the checks read are computed again, with the parameters their declarations give (the same ones
-the PDF was built with)."""
+"""``invoke check``: compute every declaration of the document's modules afresh, print one
+table of its claims and checks, and say whether all hold ("does my answer build?").
+
+Nothing is taken from the build's cache: the experiments are computed again, with the
+parameters their declarations give (the same ones the PDF was built with), and every value and
+figure is computed and rendered as the build would, in a throw-away folder; one that fails is
+reported with the build's own message.  The declarations run in a worker process
+(``hw1.engine.workers``): progress lines while one runs long, its time limit, and nothing left
+running.  ``answer=`` limits all of it, and the findings in the LaTeX, to one answer (its
+module and its .tex file)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from hw1.engine.discover import Declaration
 
@@ -27,14 +34,17 @@ def _short(reason: str) -> str:
 
 
 def claim_rows(runner, decl: Declaration) -> Iterator[Row]:
-    r = runner.claim(decl).verify()
+    claim = runner.claim(decl)
+    r = claim.verify()
     if r.error is not None:   # not checked at all: a failure for a wrong statement too
-        yield Row(decl.name + (" (wrong)" if decl.wrong else ""), f"{r.method}: {r.reason}", r.max_rel_err,
+        yield Row(decl.name + (" (wrong)" if decl.wrong else ""), r.reason, math.nan,
                   f"> {r.tol:.0e}" if decl.wrong else f"<= {r.tol:.0e}", False)
-    elif decl.wrong:
+        return
+    if decl.wrong:
         yield Row(f"{decl.name} (wrong)", "must be rejected" + (f": {_short(r.reason)}" if r.reason else ""),
                   r.max_rel_err, f"> {r.tol:.0e}", not r.ok)
     else:
+        claim.latex, claim.space     # noqa: B018 - printed as the build prints it: it must print
         method = r.method if r.ok or not r.reason else f"{r.method}: {_short(r.reason)}"
         yield Row(decl.name, method, r.max_rel_err, f"<= {r.tol:.0e}", r.ok)
 
@@ -65,11 +75,60 @@ def check_rows(runner, decl: Declaration) -> Iterator[Row]:
                             "returns a number (with tol=), a bool, or a dict of them")
 
 
-def _rows(runner, decl: Declaration) -> Iterator[Row]:
-    if decl.kind == "claim":
-        yield from claim_rows(runner, decl)
-    elif decl.kind == "check":
-        yield from check_rows(runner, decl)
+_RUNNER: list = []    # in the worker: the Runner of this check (experiments computed once)
+
+
+def _compute(found: list[Declaration], decl: Declaration) -> list[Row | str]:
+    """In the worker: compute ``decl`` afresh; its rows (claims, checks), or the build's
+    message for a failure ("error: ..."); nothing for a value, figure or experiment that computes."""
+    import tempfile
+
+    from hw1.engine import run, store
+
+    if not _RUNNER:
+        _RUNNER.append(run.Runner(found))
+    runner = _RUNNER[0]
+    try:
+        if decl.kind == "claim":
+            return list(claim_rows(runner, decl))
+        if decl.kind == "check":
+            return list(check_rows(runner, decl))
+        if decl.kind == "experiment":
+            runner.data(decl.name)
+        else:       # rendered as the build renders it, into a folder thrown away
+            with tempfile.TemporaryDirectory() as folder:
+                run.write_output(decl, runner.inputs(decl), Path(folder) / "output")
+        return []
+    except BaseException as exc:   # noqa: BLE001 - reported as the build reports it
+        return [f"error: {store.failure(decl, exc)}"]
+
+
+def answer_of(answer: str, found: list[Declaration]) -> tuple[str, str]:
+    """The module and the .tex file (relative to the project) that ``answer`` names: a path
+    to either ("doc/part.py", "doc/part.tex") or a module name ("part",
+    "doc.part").  ValueError, with the answers there are, if none."""
+    from hw1.engine import paths, texscan
+
+    stem = Path(answer).stem if answer.endswith((".py", ".tex")) else answer.rpartition(".")[2]
+    doc = paths.DOC.relative_to(paths.ROOT)
+    module = ".".join((*doc.parts, stem))
+    tex = (doc / f"{stem}.tex").as_posix()
+    answers = sorted({d.module.rpartition(".")[2] for d in found}
+                     | {p.stem for p in texscan.tex_files() if p.parent == paths.DOC})
+    if stem not in answers:
+        from hw1.engine.discover import closest
+
+        near = closest(stem, {a: None for a in answers}) or answers[:8]
+        raise ValueError(f"no answer {answer!r} in {paths.rel(paths.DOC)}/ (no {stem}.py or {stem}.tex); "
+                         f"answers there: {', '.join(near)}")
+    return module, tex
+
+
+def _selected(found: list[Declaration], module: str) -> list[Declaration]:
+    """The declarations of ``module``, and the experiments they read (wherever declared)."""
+    mine = [d for d in found if d.module == module]
+    wanted = {d.name for d in mine} | {name for d in mine for name in d.inputs}
+    return [d for d in found if d.name in wanted]
 
 
 def _typed_rows() -> tuple[list, list]:
@@ -89,42 +148,66 @@ def _typed_rows() -> tuple[list, list]:
     return lines, report.findings()
 
 
-def run(*, strict: bool = False, echo: Callable[[str], None] | None = None) -> bool:
-    """Print the table and the findings in the hand-written LaTeX; True iff everything holds."""
+def run(*, strict: bool = False, answer: str | None = None, echo: Callable[[str], None] | None = None,
+        progress: Callable[[str], None] | None = None) -> bool:
+    """Print the table and the findings in the hand-written LaTeX; True iff everything holds.
+    ``answer``: only that answer's declarations and LaTeX (see ``answer_of``)."""
     from hw1.engine import paths
     from hw1.engine.quick import say
 
     echo = say if echo is None else echo
     try:
-        return _run(strict=strict, echo=echo)
+        return _run(strict=strict, answer=answer, echo=echo, progress=echo if progress is None else progress)
     except paths.NotAFile as exc:       # a FIFO in place of a state file: said, never opened
         echo(f"error: {exc}")
         return False
 
 
-def _run(*, strict: bool, echo: Callable[[str], None]) -> bool:
-    from hw1.engine import discover, texscan
-    from hw1.engine.run import Runner
+def _run(*, strict: bool, answer: str | None, echo: Callable[[str], None],
+         progress: Callable[[str], None]) -> bool:
+    from hw1.engine import discover, paths, texscan, workers
 
     try:
         found = discover.declarations()
-    except discover.DiscoveryError as exc:
+        module, tex = answer_of(answer, found) if answer else (None, None)
+    except (discover.DiscoveryError, ValueError) as exc:
         echo(f"error: {exc}")
         return False
-    runner = Runner(found)
-    all_ok = True
+    chosen = _selected(found, module) if module else found
+    # experiments first, each a job of its own (its name in progress lines and errors)
+    order = sorted(chosen, key=lambda d: d.kind != "experiment")
+    results: dict[str, list[Row | str]] = {}
+    failed: set[str] = set()
+    with workers.Pool(limit=paths.DECLARATION_TIME_LIMIT, limit_key="declaration_time_limit",
+                      progress=progress) as pool:
+        for decl in order:
+            broken = [name for name in decl.inputs if name in failed]
+            if broken:
+                results[decl.name] = [f"error: {decl.kind} {decl.name} ({decl.where}) not computed: it "
+                                      f"reads {', '.join(broken)}, which failed"]
+                failed.add(decl.name)
+                continue
+            pool.submit(0, decl, decl.name, f"{decl.kind} {decl.name} ({decl.where})", _compute, found, decl)
+            for done, ok, value in pool.wait():
+                if not ok:
+                    value = [f"error: {value}" if isinstance(value, workers.WorkerError) else
+                             f"error: {done.kind} {done.name} ({done.where}) could not run: "
+                             f"{type(value).__name__}: {value}"]
+                results[done.name] = value
+                if any(isinstance(line, str) for line in value):
+                    failed.add(done.name)
+    all_ok = not failed
     sections: list[tuple[str, list[Row | str]]] = []
-    for file in dict.fromkeys(d.file for d in found if d.kind in ("claim", "check")):
-        lines: list[Row | str] = []
-        for decl in (d for d in found if d.file == file and d.kind in ("claim", "check")):
-            try:
-                lines += list(_rows(runner, decl))
-            except Exception as exc:   # a check that cannot run is a failed check, reported as such
-                lines.append(f"{decl.name} ({decl.where}) could not run: {type(exc).__name__}: {exc}")
-                all_ok = False
-        sections.append((file, lines))
+    for file in dict.fromkeys(d.file for d in chosen):
+        lines = [line for d in chosen if d.file == file for line in results.get(d.name, [])]
+        if lines:
+            sections.append((file, lines))
     typed_lines, shown = _typed_rows()
-    all_ok &= not any(isinstance(r, str) for r in typed_lines)
+    if tex is not None:      # the typed displays of the answer's .tex only
+        typed_lines = [r for r in typed_lines if (r.name if isinstance(r, Row) else r).startswith(f"{tex}:")]
+        shown = [f for f in shown if f.file == tex]
+    typed_failed = sum(isinstance(r, str) for r in typed_lines)
+    all_ok &= not typed_failed
     if typed_lines:
         sections.append(("typed display math (each = step of each row)", typed_lines))
     rows = [r for _, lines in sections for r in lines if isinstance(r, Row)]
@@ -146,21 +229,40 @@ def _run(*, strict: bool, echo: Callable[[str], None]) -> bool:
                  f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
     refs, _, todo = texscan.scan()
     errors = texscan.check_references(refs, discover.by_name(found))
+    findings = shown + todo
+    if tex is not None:
+        errors = [e for e in errors if e.file == tex]
+        findings = [f for f in findings if f.file == tex]
     for finding in errors:
         echo(f"error: {finding}")
-    findings = shown + todo
-    echo(f"# the hand-written LaTeX: unchecked display math and unfinished work "
-         f"({'errors' if strict else 'warnings'})")
+    scope = f"{tex}" if tex is not None else "the hand-written LaTeX"
+    echo(f"# {scope}: unchecked display math and unfinished work ({'errors' if strict else 'warnings'})")
     for finding in sorted(findings, key=lambda f: (discover.natural(f.file), f.line)):
         echo(f"{'error' if strict else 'warning'}: {finding}")
     if not findings:
         echo("no unchecked display math, no unfinished work")
     all_ok &= not errors
     ok = all_ok and not (strict and findings)
-    summary = "all claims and checks hold" if all_ok else "SOME CHECKS FAILED"
-    if errors:
-        summary += f"; {len(errors)} name(s) in the LaTeX that no module declares"
+    computed = [d for d in chosen if d.kind in ("experiment", "value", "figure")]
+    failing = sum(not r.ok for r in rows)
+    not_run = sum(d.name in failed for d in chosen if d.kind in ("claim", "check"))
+    not_made = sum(d.name in failed for d in computed)
+    if not (failing or not_run or not_made or typed_failed):
+        summary = (f"all {len(rows)} row(s) of the table hold; {len(computed)} experiment(s), "
+                   "value(s) and figure(s) compute")
+    else:
+        parts = [f"{failing} of {len(rows)} row(s) of the table FAIL"] if failing else []
+        parts += [f"{not_run} claim(s) or check(s) could not run"] if not_run else []
+        parts += [f"{not_made} of {len(computed)} experiment(s), value(s) and figure(s) failed"] \
+            if not_made else []
+        parts += [f"{typed_failed} typed display(s) could not be checked"] if typed_failed else []
+        summary = "SOME CHECKS FAILED: " + ", ".join(parts)
+    unknown = sum(e.what.startswith("unknown ") for e in errors)
+    if unknown:
+        summary += f"; {unknown} name(s) in the LaTeX that no module declares"
+    if len(errors) > unknown:
+        summary += f"; {len(errors) - unknown} name(s) in the LaTeX shown by the wrong macro"
     if findings:
         summary += f"; {len(findings)} finding(s) in the LaTeX" + ("" if ok or not all_ok else " (--strict)")
-    echo("check: " + summary)
+    echo(f"check{f' (only {module} and {tex})' if module else ''}: {summary}")
     return ok

@@ -222,7 +222,7 @@ class Claim:
 
 class ElementClaim(Claim):
     """``(M)_{ij} = rhs(i, j)``: an element-wise formula, evaluated for every index pair of
-    M's shape (indices run from 0 in the code, as the symbols i, j are generic)."""
+    M's shape (i and j run from 1, as printed: the entry x_i of a vector is its i-th)."""
 
     def __init__(self, name: str, matrix, rhs, *, row: str | None = None, **kwargs):
         import sympy as sp
@@ -254,7 +254,7 @@ class ElementClaim(Claim):
 
     def evaluate(self, point: Values) -> np.ndarray:
         rows, cols = (int(point[str(s)]) if not s.is_Integer else int(s) for s in self.matrix.shape)
-        grid_i, grid_j = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+        grid_i, grid_j = np.meshgrid(np.arange(1, rows + 1), np.arange(1, cols + 1), indexing="ij")
         vectors = {b.name: np.asarray(point[b.name], dtype=np.float64).ravel()
                    for b in self._args[2:]}
         return np.asarray(self._fn(grid_i, grid_j, *vectors.values()), dtype=np.float64) \
@@ -278,7 +278,7 @@ def entry(matrix, row: str | None = None) -> Entry:
 def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, object], *,
          where: str = "", order: str = "none") -> Claim:
     """The Claim a ``@claim`` declaration stands for: ``function(**inputs)`` is its right side;
-    ``options`` are the decorator's (lhs, points, against, tol); ``inputs`` holds the data of
+    ``options`` are the decorator's (lhs, points, against, tol, space); ``inputs`` holds the data of
     the experiments named by the parameters of ``function`` and of ``points``; ``order`` is the
     printer's term order (``printing.ORDERS``)."""
     from hw1.engine.run import call
@@ -291,12 +291,19 @@ def make(name: str, function: Callable, options: Mapping, inputs: Mapping[str, o
     if not callable(points) or not callable(against):
         raise ValueError(f"@claim of {name}: points= and against= must be functions")
 
+    if not isinstance(options.get("space", True), bool):
+        raise ValueError(f"@claim of {name}: space= is True (show where the left side lives, the "
+                         f"default) or False, got {options['space']!r}")
     rhs = call(function, inputs)
     tol = DEFAULT_TOL if options.get("tol") is None else float(options["tol"])
     kwargs = dict(points=lambda: call(points, inputs), reference=against, tol=tol, where=where, order=order)
     if isinstance(lhs, Entry):
-        return ElementClaim(name, lhs.matrix, rhs, row=lhs.row, **kwargs)
-    return Claim(name, lhs, rhs, **kwargs)
+        made = ElementClaim(name, lhs.matrix, rhs, row=lhs.row, **kwargs)
+    else:
+        made = Claim(name, lhs, rhs, **kwargs)
+    if options.get("space") is False:
+        made.space = ""          # no column saying where the left side lives (the cached property, set)
+    return made
 
 
 def all_claims() -> list[Claim]:

@@ -85,16 +85,19 @@ def figure(function: Callable | None = None, /):
 
 
 def claim(function: Callable | None = None, /, *, lhs=None, points: Callable | None = None,
-          against: Callable | None = None, tol: float | None = None, wrong: bool = False):
+          against: Callable | None = None, tol: float | None = None, wrong: bool = False,
+          space: bool = True):
     """A displayed formula ``lhs = rhs``, shown with ``\\claim{module.name}`` only after it was
     checked.  The function returns ``rhs`` as a sympy expression.  ``points()`` gives the
     seeded points (dicts from symbol names to values; its parameters may name experiments) and
     ``against(point)`` the independent references, ``{method: value}``; the claim holds when
     the relative error of every reference is at most ``tol`` (1e-10 by default).
     ``wrong=True`` declares a statement that must *fail* (a mistake kept on record): ``invoke
-    check`` shows it rejected, and the document cannot display it."""
+    check`` shows it rejected, and the document cannot display it.  ``space=False`` leaves out
+    the column that says where the left side lives (``\\in \\mathbb{R}^{K}``)."""
     return _mark("claim", function, {"lhs": lhs, "points": points, "against": against, "tol": tol,
-                                     "wrong": wrong}, ("lhs", "points", "against", "tol", "wrong"))
+                                     "wrong": wrong, "space": space},
+                 ("lhs", "points", "against", "tol", "wrong", "space"))
 
 
 def check(function: Callable | None = None, /, *, tol: float | None = None, method: str = ""):

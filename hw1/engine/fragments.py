@@ -100,6 +100,20 @@ def format_value(result, *, digits: int | None = None, decimals: int | None = No
     return r"\ensuremath{%s}" % text if text.startswith("-") else text
 
 
+def number(value, *, digits: int | None = None, decimals: int | None = None, sci: bool | None = None):
+    """``value`` as ``@value`` shows it (the same digits, ``\\times 10^{k}``, a true minus sign),
+    for a number the text or a table shows outside ``\\val``: ``tabular.add_row([number(x)])``.
+    A PyLaTeX ``NoEscape`` when PyLaTeX is installed (a table then keeps it as LaTeX), else a str."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"number() formats a number, got {type(value).__name__}")
+    text = format_value(value, digits=digits, decimals=decimals, sci_=sci)
+    try:
+        from pylatex.utils import NoEscape
+    except ImportError:
+        return text
+    return NoEscape(text)
+
+
 def argument(latex: str) -> str:
     """``latex`` made safe to close a macro's argument: a last line that ends in a comment gets
     a newline, so that the comment does not hide the closing brace.  Raises ValueError if its

@@ -58,7 +58,7 @@ def indexed(name: str, tex: str, sub: str = "") -> sp.IndexedBase:
 
 
 
-# the indices of element-wise formulas (hw1.engine.claims.ElementClaim; they run from 0 in code)
+# the indices of element-wise formulas (hw1.engine.claims.ElementClaim; from 1, as printed)
 i, j = sp.symbols("i j", integer=True, nonnegative=True)
 
 
@@ -209,13 +209,19 @@ class DocNumPyPrinter(SciPyPrinter):
                 return "%s(0.0, %s)" % (self._module_format("numpy.logaddexp"), self._print(other.args[0]))
         return super()._print_log(expr)
 
+    # Indices run as printed, from 1, everywhere: in a sum, in an element-wise claim, and in
+    # the value a point gives a free index (k=2 is the second entry, as the PDF reads it);
+    # only the numpy code indexes from 0, so an entry x_i is x[i - 1].
+    def _print_Indexed(self, expr):
+        return "%s[%s]" % (self._print(expr.base.label),
+                           ", ".join(f"{self._print(i)} - 1" for i in expr.indices))
+
     def _print_Sum(self, expr):
-        # sum_{i=1}^{N} term(i) over vectors of length N: numpy indexes them from 0, so the
-        # term is evaluated at i = 0, ..., N-1 all at once and summed
+        # sum_{i=1}^{N} term(i): the term is evaluated at i = 1, ..., N all at once and summed
         (index, lower, upper), = expr.limits
         if lower != 1:
             raise ValueError(f"only sums from 1 are supported, got {expr}")
-        return "%s((lambda %s: %s)(%s(%s)), axis=0)" % (
+        return "%s((lambda %s: %s)(%s(1, %s + 1)), axis=0)" % (
             self._module_format("numpy.sum"), self._print(index), self._print(expr.function),
             self._module_format("numpy.arange"), self._print(upper))
 

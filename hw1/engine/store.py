@@ -228,6 +228,29 @@ def cached_inputs(decl: Declaration) -> dict:
             for name in decl.inputs}
 
 
+def failure(decl: Declaration, exc: BaseException) -> BuildError:
+    """What the build says when computing ``decl`` raised ``exc`` (``invoke check`` says the
+    same): the declaration, its file:line, and the author's line that raised."""
+    from hw1.engine import run
+
+    if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+        what = (f"called sys.exit({exc.code})" if isinstance(exc, SystemExit)
+                else "raised KeyboardInterrupt")
+        return BuildError(f"{decl.kind} {decl.name} ({decl.where}) {what}{_where(exc)}; "
+                          "raise an exception instead")
+    if isinstance(exc, run.ClaimDoesNotHold):
+        return ClaimFailed(str(exc))
+    if isinstance(exc, paths.NotAFile):
+        return BuildError(str(exc))
+    if isinstance(exc, BuildError):
+        return exc
+    if isinstance(exc, OSError) and exc.filename and \
+            Path(exc.filename).resolve().is_relative_to(paths.BUILD):
+        return os_error(exc)       # the build's own output, not the author's code
+    return BuildError(f"computing {decl.kind} {decl.name} ({decl.where}) failed{_where(exc)}: "
+                      f"{type(exc).__name__}: {exc}")
+
+
 def produce(decl: Declaration) -> dict:
     """Compute ``decl`` and move its output into place.  Returns what the manifest records of
     it (its hashes, the seconds taken).  Runs in a worker process (``hw1.engine.workers``)."""
@@ -244,24 +267,11 @@ def produce(decl: Declaration) -> dict:
     try:
         run.write_output(decl, cached_inputs(decl), temp)
         if not temp.is_file():
-            raise BuildError("wrote nothing")
+            raise BuildError(f"{decl.kind} {decl.name} ({decl.where}) wrote nothing")
         os.replace(temp, paths.ROOT / rel)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
-        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
-            what = (f"called sys.exit({exc.code})" if isinstance(exc, SystemExit)
-                    else "raised KeyboardInterrupt")
-            raise BuildError(f"{decl.kind} {decl.name} ({decl.where}) {what}{_where(exc)}; "
-                             "raise an exception instead") from None
-        if isinstance(exc, run.ClaimDoesNotHold):
-            raise ClaimFailed(str(exc)) from None
-        if isinstance(exc, paths.NotAFile):
-            raise BuildError(str(exc)) from None
-        if isinstance(exc, OSError) and exc.filename and \
-                Path(exc.filename).resolve().is_relative_to(paths.BUILD):
-            raise os_error(exc) from None       # the build's own output, not the author's code
-        raise BuildError(f"computing {decl.kind} {decl.name} ({decl.where}) failed{_where(exc)}: "
-                         f"{type(exc).__name__}: {exc}") from None
+        raise failure(decl, exc) from None
     finally:
         if collecting:
             gc.enable()

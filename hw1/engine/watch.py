@@ -24,6 +24,7 @@ prints its message and the watcher keeps watching.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -49,13 +50,28 @@ def _relevant(change, path: str) -> bool:
     return not name.startswith(".") and name.endswith(EXTENSIONS)
 
 
+WARM_LIMIT = 10.0    # seconds a figure may take to draw in the warm-up (the build has its own limit)
+
+
+class _TooLong(BaseException):
+    """A figure took longer than WARM_LIMIT to draw in the warm-up (not an Exception: the
+    author's code does not catch it by accident)."""
+
+
+def _too_long(signum, frame) -> None:
+    raise _TooLong
+
+
 def _warm_figures() -> int:
     """Draw every figure of the document once, from the data the cache holds, and throw the
     drawings away: matplotlib's font and text-layout caches then hold what the document's
     figures use (a third of a second per redraw).  The child forgets the modules imported here;
     only the libraries' caches stay, not the settings a figure function may change
-    (``plt.rcParams``, numpy's print options): they are put back as they were."""
+    (``plt.rcParams``, numpy's print options, environment variables, the working directory):
+    they are put back as they were.  A figure that fails, exits (``sys.exit``) or takes longer
+    than WARM_LIMIT is skipped: the build computes it in a worker, and reports it."""
     import io
+    import threading
 
     import matplotlib
     import matplotlib.pyplot as plt
@@ -63,21 +79,34 @@ def _warm_figures() -> int:
 
     from hw1.engine import discover, run, store
 
+    timed = threading.current_thread() is threading.main_thread()
     drawn, options = 0, np.get_printoptions()
     try:
         for decl in discover.declarations():
             if decl.kind != "figure" or decl.wrong:
                 continue
+            env, cwd = dict(os.environ), os.getcwd()
+            previous = signal.signal(signal.SIGALRM, _too_long) if timed else None
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, WARM_LIMIT)
             with matplotlib.rc_context():
                 try:
                     fn, _ = run.load(decl)
                     fig = run.call(fn, store.cached_inputs(decl))
                     fig.savefig(io.BytesIO(), format="pdf")
                     drawn += 1
-                except Exception:   # noqa: BLE001 - a figure that cannot be drawn now is the build's to report
+                except (Exception, SystemExit, _TooLong):   # noqa: BLE001 - the build's to report
                     pass
                 finally:
+                    if timed:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+                        signal.signal(signal.SIGALRM, previous)
                     plt.close("all")
+                    if dict(os.environ) != env:
+                        os.environ.clear()
+                        os.environ.update(env)
+                    with contextlib.suppress(OSError):
+                        os.chdir(cwd)
     finally:
         np.set_printoptions(**options)
     return drawn
