@@ -140,9 +140,12 @@ def _git_epoch() -> str:
 
 
 def environment(epoch: str) -> dict[str, str]:
-    # long log lines unwrapped, so file:line: messages and paths survive intact
+    # long log lines unwrapped, so file:line: messages and paths survive intact; TeX reads and
+    # writes only the project's files (named by relative paths without "..") and finds its
+    # own installation's (kpathsea's paranoid mode: see ``refused``)
     env = dict(os.environ, TEXINPUTS=texinputs(), max_print_line="10000", error_line="254",
-               half_error_line="238")
+               half_error_line="238", openin_any="p", openout_any="p")
+    env.pop("TEXMFOUTPUT", None)     # would let absolute paths under it through
     if epoch:
         env.update(SOURCE_DATE_EPOCH=epoch, FORCE_SOURCE_DATE="1")
     return env
@@ -338,6 +341,41 @@ class LatexError(Exception):
     pass
 
 
+REFUSED = re.compile(r"Not (reading from|writing to) (.+?) \(open(?:in|out)_any = p\)")
+
+
+def _written_at(name: str) -> tuple[str, int, str] | None:
+    """Where the document's own .tex files name ``name``: (file, line, the line)."""
+    from hw1.engine import texscan
+
+    for path in texscan.tex_files():
+        try:
+            text = paths.read_text(path, "utf-8", "replace")
+        except (OSError, paths.NotAFile):
+            continue
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if name in line.split("%", 1)[0]:
+                return paths.rel(path), lineno, line.strip()
+    return None
+
+
+def refused(printed: str) -> str:
+    """The files TeX was not allowed to read or write (kpathsea says so on stderr, in
+    paranoid mode), each at the line of the document that names it; '' if none.  A file
+    outside the project could change without the build knowing, and could be anything."""
+    lines = []
+    for verb, name in dict.fromkeys(REFUSED.findall(printed)):
+        at = _written_at(name)
+        what = "read" if verb.startswith("reading") else "write"
+        lines.append(f"{at[0]}:{at[1]}: " if at else "")
+        lines[-1] += (f"TeX may not {what} {name}: a build reads and writes only the project's files, named "
+                      "by a path relative to the project without '..' (doc/data.txt), and the TeX "
+                      "installation's; copy what you need into the project")
+        if at:
+            lines.append(f"  {at[1]} | {at[2][:160]}")
+    return "\n".join(lines)
+
+
 class Compiled(NamedTuple):
     pdf: Path
     summary: LogSummary
@@ -473,6 +511,10 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
         except TexStopped:
             _restore_aux(before)
             raise
+        said = refused(f"{out.stdout}\n{out.stderr}")
+        if said:
+            _restore_aux(before)
+            raise LatexError(said)
         if out.returncode != 0:
             _restore_aux(before)
             return out, n
