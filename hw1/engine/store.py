@@ -290,9 +290,15 @@ def _produce_in_worker(decl: Declaration) -> dict:
 
 
 def record(manifest: Manifest, decl: Declaration, parts: dict, entry: dict) -> None:
-    """Vouch for an artifact's outputs: only now will a later build trust them."""
+    """Vouch for an artifact's outputs: only now will a later build trust them.  Outputs it
+    had before and no longer has (an engine that moved them) are removed."""
+    old = manifest.artifacts.get(decl.name, {}).get("outputs", {})
     manifest.artifacts[decl.name] = {"key": key_of(parts), "components": parts, **entry}
     manifest.save(batched=True)
+    for rel in set(old) - set(entry["outputs"]):
+        path = paths.output_file(rel)         # checked on loading too: never outside build/, figures/
+        if path is not None:
+            path.unlink(missing_ok=True)
 
 
 def forget_removed(manifest: Manifest, found: list[Declaration]) -> list[str]:
