@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -377,6 +378,17 @@ def test_the_engine_names_no_document():
     assert out.stdout == ""
 
 
+def test_every_engine_module_is_described_in_the_package_docstring_and_the_readme():
+    import hw1.engine
+
+    root = Path(__file__).resolve().parent.parent
+    modules = sorted(p.stem for p in (root / "hw1" / "engine").glob("*.py") if p.stem != "__init__")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("  engine/ "):readme.index("\nfigures/")]
+    assert [m for m in modules if f"``{m}``" not in hw1.engine.__doc__] == []
+    assert [m for m in modules if not re.search(rf"\b{m}\b", layout)] == []
+
+
 def test_the_engine_imports_nothing_of_the_homework():
     """Every import written anywhere in hw1/engine/ (at the top or inside a function), read with
     ast: what it names of the hw1 package lies inside hw1/engine/."""
@@ -540,34 +552,33 @@ def assert_same_pdf(result: dict) -> None:
     assert result["ahead"][2] == result["plain"][1]
 
 
-SPARE_SCRIPT = r"""
+AHEAD_PASS_SCRIPT = r"""
 import json, sys, time
 from hw1 import paths
 from hw1.engine import latex, texformat
+from hw1.engine.ahead import PassAhead
 
 env = latex.environment("1700000000")
 fmt = texformat.fmt_path()
 out = {}
-spare = latex.Spare(env, fmt)
-latex.SPARE = spare
+spare = PassAhead(env, fmt)
 time.sleep(0.5)
-made = latex._pass(env, fmt, paths.TEX_OUT)
+made = latex._pass(env, fmt, paths.TEX_OUT, ahead=spare)
 out["ahead"] = [made.returncode, spare.used, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
 plain = latex._pass(env, fmt, paths.TEX_OUT)
 out["plain"] = [plain.returncode, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
-other = latex.Spare(env, fmt)                    # started for one pass, asked for another
-latex.SPARE = other
-latex._pass({**env, "SOURCE_DATE_EPOCH": "1700000001"}, fmt, paths.TEX_OUT)
-out["other"] = [other.used, other.proc.poll() is not None, other.dir.exists(), latex.SPARE is None]
+other = PassAhead(env, fmt)                    # started for one pass, asked for another
+latex._pass({**env, "SOURCE_DATE_EPOCH": "1700000001"}, fmt, paths.TEX_OUT, ahead=other)
+out["other"] = [other.used, other.proc.poll() is not None, other.dir.exists()]
 print(json.dumps(out))
 """
 
 
 @slow
 def test_a_pass_started_ahead_makes_the_same_pdf_and_is_used_only_for_its_own_pass(fixture_copy):
-    result = run_script(fixture_copy, SPARE_SCRIPT)
+    result = run_script(fixture_copy, AHEAD_PASS_SCRIPT)
     assert_same_pdf(result)
-    assert result["other"] == [False, True, False, True]       # stopped, its folder gone
+    assert result["other"] == [False, True, False]       # stopped, its folder gone
     assert not list((fixture_copy / "build" / "tex").glob("spare-*"))
 
 
@@ -575,20 +586,20 @@ WAIT_SCRIPT = r"""
 import json, time
 from hw1 import paths
 from hw1.engine import latex, texformat
+from hw1.engine.ahead import PassAhead
 
 env = latex.environment("1700000000")
 fmt = texformat.fmt_path()
 (figure,) = paths.FIGURES.glob("*curve*.pdf")
 drawn = figure.read_bytes()
 figure.unlink()                                  # the figure is being drawn
-spare = latex.Spare(env, fmt)
-latex.SPARE = spare
+spare = PassAhead(env, fmt)
 started = spare.start(env, fmt, paths.TEX_OUT, figures={"mini.curve": paths.rel(figure)})
 time.sleep(1.0)
 waiting = spare.proc.poll() is None              # at \fig{mini.curve}, for the figure
 figure.write_bytes(drawn)
 spare.release("mini.curve")
-made = latex._pass(env, fmt, paths.TEX_OUT)
+made = latex._pass(env, fmt, paths.TEX_OUT, ahead=spare)
 ahead = [made.returncode, spare.used, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
 plain = latex._pass(env, fmt, paths.TEX_OUT)
 print(json.dumps({"started": started, "waiting": waiting, "ahead": ahead,
@@ -608,24 +619,24 @@ AHEAD_SCRIPT = r"""
 import json, time
 from hw1 import paths
 from hw1.engine import latex, texformat
+from hw1.engine.ahead import PassAhead
 
 env = latex.environment("1700000000")
 fmt = texformat.fmt_path()
 part, main = paths.DOC / "part.tex", paths.DOC / "main.tex"
 out = {}
-spare = latex.Spare(env, fmt, pause="doc/part.tex")     # typesets ahead, up to part.tex
+spare = PassAhead(env, fmt, pause="doc/part.tex")     # typesets ahead, up to part.tex
 time.sleep(1.0)
 out["paused"] = [spare.pause, sorted(spare.read), spare.proc.poll() is None]
-out["main"] = latex.Spare._ahead("doc/main.tex")[0]          # read from the start: no pause there
+out["main"] = PassAhead._ahead("doc/main.tex")[0]          # read from the start: no pause there
 # a TeX file it never read may be one it found missing: not that pass, then
 out["reads"] = [spare.still_reads(["doc/part.tex", "doc/mini.py"]), spare.still_reads(["doc/new.tex"])]
 part.write_text(part.read_text().replace("The slope", "Then the slope"))
-latex.SPARE = spare
-made = latex._pass(env, fmt, paths.TEX_OUT)
+made = latex._pass(env, fmt, paths.TEX_OUT, ahead=spare)
 out["ahead"] = [made.returncode, spare.used, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
 plain = latex._pass(env, fmt, paths.TEX_OUT)
 out["plain"] = [plain.returncode, (paths.TEX_OUT / "main.pdf").read_bytes().hex()]
-stale = latex.Spare(env, fmt, pause="doc/part.tex")     # then a file it read before changes
+stale = PassAhead(env, fmt, pause="doc/part.tex")     # then a file it read before changes
 time.sleep(1.0)
 main.write_text(main.read_text().replace("{Fixture}", "{Fixture again}"))
 out["stale"] = [stale.start(env, fmt, paths.TEX_OUT), stale.proc.poll() is not None, stale.dir.exists()]

@@ -13,18 +13,19 @@ What an author uses:
   ``=`` step numerically (derivatives by torch autograd).
 
 What the build runs:
-- ``paths``: every folder of the project, from ``[tool.hw1]``.
+- ``paths``: every folder of the project, from ``[tool.hw1]`` (the document chosen, of several).
 - ``discover``: finds the declarations by reading the document's modules (no import).
 - ``texscan``: reads the hand-written LaTeX: names it uses, unmarked display math, unfinished work.
 - ``deps``: what an artifact depends on (import closures, library versions, file hashes).
 - ``store``: content-addressed artifacts; ``workers``: the processes that compute them (progress,
   time limits, nothing left running); ``run``: running one
   declaration; ``fragments``: the LaTeX they become (``tex/verified.sty`` reads it).
+- ``typed``: typed display math in the ``.tex`` files, checked and marked row by row.
 - ``latex``: the TeX run; ``texformat``: the precompiled preamble; ``bibliography``: bibtex or
-  biber between passes.
-- ``build``: ties them together (``invoke build-pdf``); ``quick``: the no-op answered at once;
-  ``checking``: ``invoke check``; ``watch``: ``invoke watch``; ``previews``: PNG pages;
-  ``toolchain``: ``invoke setup``.
+  biber between passes; ``ahead``: the pass ``invoke watch`` starts ahead of time.
+- ``build``: ties them together (``invoke build-pdf``; its docstring says which layers decide
+  what to rebuild); ``quick``: the no-op answered at once; ``checking``: ``invoke check``;
+  ``watch``: ``invoke watch``; ``previews``: PNG pages; ``toolchain``: ``invoke setup``.
 
 Importing this package imports only the standard library.
 """

@@ -34,7 +34,7 @@ class BibliographyError(Exception):
 
 def _aux(outdir: Path) -> str:
     try:
-        return paths.read_text(outdir / f"{paths.JOB}.aux", "utf-8", "replace")
+        return paths.read_text(paths.tex_file(".aux", outdir), "utf-8", "replace")
     except OSError:
         return ""
 
@@ -69,7 +69,7 @@ def request(outdir: Path, env: dict[str, str]) -> tuple[str, list[str], list[Pat
             for name in line[len(r"\bibdata{"):].rstrip("}").split(",")]
     if data:
         return "bibtex", lines, _bib_files(data, env)
-    bcf = outdir / f"{paths.JOB}.bcf"       # biblatex with biber (with bibtex, it writes \bibdata)
+    bcf = paths.tex_file(".bcf", outdir)       # biblatex with biber (with bibtex, it writes \bibdata)
     if bcf.is_file():
         text = bcf.read_text(encoding="utf-8", errors="replace")
         names = re.findall(r"<bcf:datasource[^>]*>([^<]+)</bcf:datasource>", text)
@@ -97,7 +97,7 @@ def update(env: dict[str, str], outdir: Path | None = None) -> bool:
         digest.update(part.encode() + b"\n")
     for bib in bibs:
         digest.update(bib.name.encode() + b"\0" + bib.read_bytes())
-    stamp, bbl = outdir / f"{paths.JOB}.bibkey", outdir / f"{paths.JOB}.bbl"
+    stamp, bbl = paths.tex_file(".bibkey", outdir), paths.tex_file(".bbl", outdir)
     try:
         if bbl.is_file() and paths.read_text(stamp, "utf-8", "replace") == digest.hexdigest():
             return False
@@ -116,7 +116,7 @@ def update(env: dict[str, str], outdir: Path | None = None) -> bool:
                              errors="replace", check=False, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BibliographyError(f"{tool} could not run: {exc}") from None
-    log = outdir / f"{paths.JOB}.blg"
+    log = paths.tex_file(".blg", outdir)
     if out.returncode >= 2 or not bbl.is_file():   # bibtex: 1 = warnings only
         text = out.stdout + out.stderr
         errors = [line.strip() for line in text.splitlines()

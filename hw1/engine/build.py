@@ -1,6 +1,23 @@
 """``invoke build-pdf``: find the declarations, check every name the LaTeX uses, bring the
 artifacts up to date, compile if a TeX input changed, and replace the PDF only when everything
-succeeded.  Standard library only, so a no-op build is as cheap as hashing a few files."""
+succeeded.  Standard library only, so a no-op build is as cheap as hashing a few files.
+
+Two layers decide what to rebuild, each with one job:
+
+1. **Did anything change at all?** (``quick``, before this module is even imported.)  The size,
+   times and inode of every source, output and installed-library folder, as the last successful
+   build left them.  Any difference, a mere ``touch`` included, sends the build here; it never
+   decides what is stale, only that nothing can be.
+2. **What is stale?** (here, by content.)  Each artifact's key is the hash of what it depends
+   on (``store.components``: its code, its module's import closure, library versions, the
+   engine code that renders it, the data it reads); it is recomputed when its key changes or
+   its output no longer matches its recorded hash.  The TeX run's key is the hash of every file
+   TeX read and every ``.tex``/``.bib`` file of the document's folder (``tex_components``); TeX
+   runs when it changes or the PDF does not match.  The precompiled preamble has a key of its
+   own (``texformat.key``), which decides only whether the format is remade.
+
+(``deps`` remembers what each file hashed to by its metadata, so an untouched file is not read
+again: a cache of hashes, not a third layer; content always decides.)"""
 
 from __future__ import annotations
 
@@ -17,7 +34,7 @@ from hw1.engine import bibliography, deps, discover, fragments, latex, paths, st
 from hw1.engine.quick import say
 from hw1.engine.store import BuildError, Manifest
 
-LOCK = paths.BUILD / ".lock"
+LOCK = paths.LOCK
 
 
 def _leftovers(path: Path) -> list[int]:
@@ -47,7 +64,7 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def lock(echo: Callable[[str], None] = say) -> Iterator[None]:
+def lock(echo: Callable[[str], None] = say) -> Iterator[int]:
     """Hold the build lock; a second build at the same time is refused with a clear message.
     The lock is an OS file lock, released when the process ends however it ends; the build's
     workers die with it.  A lock held only by processes a dead build left behind is taken over."""
@@ -86,11 +103,9 @@ def lock(echo: Callable[[str], None] = say) -> Iterator[None]:
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {time.strftime('%H:%M:%S')}")
         handle.flush()
-        store.INHERITED[:] = [handle.fileno()]
         try:
-            yield
+            yield handle.fileno()          # the build's workers must not hold it
         finally:
-            store.INHERITED[:] = []
             with contextlib.suppress(OSError):
                 handle.seek(0)
                 handle.truncate()
@@ -186,7 +201,7 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
                          + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""))
     from hw1.engine import typed
 
-    shown = typed.for_build()         # typed display math: checked, marked; what is not, said
+    shown = typed.for_build(echo)     # typed display math: checked, marked; what is not, said
     warnings = tuple(f"warning: {finding}" for finding in shown)
     for line in warnings:
         echo(line)
@@ -194,17 +209,18 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
 
 
 def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say,
-              progress: Callable[[str], None] | None = None) -> BuildResult:
+              progress: Callable[[str], None] | None = None, ahead=None) -> BuildResult:
     """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message.
     A success leaves behind what the next no-op needs to answer at once (``quick``).
     ``progress`` (default: ``echo``) hears, as it happens, of a declaration or a TeX pass that
-    runs long."""
+    runs long.  ``ahead`` is ``invoke watch``'s pdflatex pass started ahead of time
+    (``ahead.PassAhead``): the build's first pass, if it fits."""
     from hw1.engine import quick
 
     result = None
     begun = quick.begin()    # a file saved while the build runs makes the next one a full build
     try:
-        result = _build(explain, echo, echo if progress is None else progress)
+        result = _build(explain, echo, echo if progress is None else progress, ahead)
         return result
     except OSError as exc:
         raise store.os_error(exc) from None
@@ -222,9 +238,10 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say,
             quick.record(result.outputs, noop, begun)
 
 
-def _build(explain: bool, echo: Callable[[str], None], progress: Callable[[str], None]) -> BuildResult:
+def _build(explain: bool, echo: Callable[[str], None], progress: Callable[[str], None],
+           ahead) -> BuildResult:
     start = time.perf_counter()
-    with lock(echo):
+    with lock(echo) as lock_fd:
         sources = _tex_sources()
         store.remove_orphans()
         try:
@@ -242,14 +259,15 @@ def _build(explain: bool, echo: Callable[[str], None], progress: Callable[[str],
                 echo(f"  {verdict:<8} {name}: {detail}" if verdict != "building"
                      else f"  building {name} ({detail})")
 
-        early = _start_tex_early(todo, manifest)
+        early = _start_tex_early(todo, manifest, ahead)
 
         def report_and_release(name: str, verdict: str, detail: str) -> None:
             report(name, verdict, detail)
-            if verdict == "built" and name in early and latex.SPARE is not None:
-                latex.SPARE.release(name)        # the pass started early may read it now
+            if verdict == "built" and name in early:
+                ahead.release(name)        # the pass started early may read it now
 
-        rebuilt = store.update(todo, manifest, report=report_and_release, progress=progress)
+        rebuilt = store.update(todo, manifest, report=report_and_release, progress=progress,
+                               close_fds=(lock_fd,))
         echo(f"artifacts: {rebuilt} rebuilt, {len(todo) - rebuilt} reused")
         _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo, paths.GENERATED))
 
@@ -271,7 +289,7 @@ def _build(explain: bool, echo: Callable[[str], None], progress: Callable[[str],
                      for d in todo for key in (d.name, *store.outputs(d))}
         t0 = time.perf_counter()
         fmt_record = dict(manifest.tex.get("format") or {})
-        made, summary, passes, note = latex.compile_pdf(epoch, producers, fmt_record, progress)
+        made, summary, passes, note = latex.compile_pdf(epoch, producers, fmt_record, progress, ahead)
         _replace(made, paths.PDF)
         _replace(made.with_suffix(".synctex.gz"), paths.PDF.with_suffix(".synctex.gz"))
         parts = tex_components(epoch)     # with what this run read
@@ -292,20 +310,19 @@ def _build(explain: bool, echo: Callable[[str], None], progress: Callable[[str],
         return BuildResult(rebuilt, True, warnings, passes, len(todo), _outputs(todo), raced)
 
 
-def _start_tex_early(todo: list, manifest: Manifest) -> set[str]:
+def _start_tex_early(todo: list, manifest: Manifest, ahead) -> set[str]:
     """Under ``invoke watch``, when no artifact but figures is out of date: write the index of
     names (which no figure changes), and tell the pass started ahead to go at once, waiting at
     each of those figures until it is drawn.  Their names; empty if the pass was not started."""
-    spare = latex.SPARE
-    if spare is None:
+    if ahead is None:
         return set()
     stale = [d for d in todo if store.why_stale(d, store.components(d, manifest), manifest) is not None]
     if any(d.kind != "figure" for d in stale):
         return set()          # values or claims change the index, or experiments the figures
     _write_if_changed(paths.GENERATED / fragments.INDEX, fragments.index(todo, paths.GENERATED))
-    env, fmt = latex.environment(latex.source_date_epoch()), spare.fmt
+    env, fmt = latex.environment(latex.source_date_epoch()), ahead.fmt
     figures = {d.name: store.outputs(d)[0] for d in stale}
-    return set(figures) if spare.start(env, fmt, paths.TEX_OUT, figures=figures) else set()
+    return set(figures) if ahead.start(env, fmt, paths.TEX_OUT, figures=figures) else set()
 
 
 def _outputs(todo: list) -> tuple[str, ...]:

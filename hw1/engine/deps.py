@@ -21,7 +21,7 @@ from hw1.engine import paths
 
 # What each source file imports, by its content: parsing every module on every build would
 # be most of a no-op build's time.  A missing or damaged file only means parsing again.
-IMPORTS_CACHE = paths.CACHE / "imports.json"
+IMPORTS_CACHE = paths.IMPORTS_CACHE
 
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"pylatex": "PyLaTeX", "yaml": "PyYAML", "PIL": "pillow"}
@@ -31,7 +31,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-HASHES = paths.CACHE / "hashes.json"
+HASHES = paths.HASHES
 
 
 class _Hashes:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from hw1.engine import deps, paths
 from hw1.engine.declare import KINDS
 
-CACHE_FILE = paths.CACHE / "declarations.json"
+CACHE_FILE = paths.DECLARATIONS_CACHE
 FORMAT = 5
 ENGINE_MODULES = ("hw1.engine", "hw1.engine.declare")   # where the decorators come from
 

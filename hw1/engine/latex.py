@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,7 +28,7 @@ from hw1.engine import bibliography, fragments, paths
 
 MAX_PASSES = 5
 AUX = (".aux", ".toc", ".out", ".lof", ".lot", ".nav", ".snm", ".bbl")   # what a pass reads back
-STYLE_DIR = Path(__file__).resolve().parent / "tex"    # verified.sty
+STYLE_DIR = paths.STYLE_DIR    # verified.sty
 
 
 def texinputs() -> str:
@@ -41,7 +40,7 @@ def texinputs() -> str:
 
 
 def log_path() -> Path:
-    return paths.TEX_OUT / f"{paths.JOB}.log"
+    return paths.tex_file(".log")
 
 
 def read_log(path: Path | None = None) -> str:
@@ -65,7 +64,7 @@ def read_files(fls: Path | None = None, *, in_order: bool = False) -> list[str]:
     any source it listed; sorted, or ``in_order`` TeX first opened them.  Read with string
     operations only: the .fls lists thousands of TeX Live files, and a no-op build must not
     touch them."""
-    fls = paths.TEX_OUT / f"{paths.JOB}.fls" if fls is None else fls
+    fls = paths.tex_file(".fls") if fls is None else fls
     try:
         lines = paths.read_text(fls, "utf-8", "replace").splitlines()
     except OSError:
@@ -114,7 +113,7 @@ def source_date_epoch() -> str:
     from hw1.engine import deps
     from hw1.engine.quick import git_head
 
-    head, memo = git_head(), paths.CACHE / "epoch.json"
+    head, memo = git_head(), paths.EPOCH_MEMO
     if head:
         try:
             known = json.loads(paths.read_text(memo))
@@ -388,7 +387,7 @@ def _aux_state(outdir: Path) -> dict[str, bytes]:
     out = {}
     for ext in AUX:
         try:
-            out[ext] = paths.read_bytes(outdir / f"{paths.JOB}{ext}")
+            out[ext] = paths.read_bytes(paths.tex_file(ext, outdir))
         except OSError:
             pass
     return out
@@ -399,7 +398,7 @@ def _restore_aux(state: dict[str, bytes]) -> None:
     an error leaves them half-written, and the build after the fix would need a second pass to
     settle them again (the fixed edit then costs one pass, like any other)."""
     for ext in AUX:
-        path = paths.TEX_OUT / f"{paths.JOB}{ext}"
+        path = paths.tex_file(ext)
         if ext in state:
             path.write_bytes(state[ext])
         else:
@@ -480,10 +479,12 @@ def _finish(proc: subprocess.Popen, label: str, progress=None) -> subprocess.Com
 
 
 def _pass(env: dict[str, str], fmt: Path | None, outdir: Path, label: str = "",
-          progress=None) -> subprocess.CompletedProcess:
+          progress=None, ahead=None) -> subprocess.CompletedProcess:
+    """One pdflatex pass; by ``ahead`` (an ``ahead.PassAhead``, under ``invoke watch``) if it
+    was started for this very pass."""
     label = label or f"the pdflatex pass on {paths.rel(paths.MAIN_TEX)}"
-    if SPARE is not None:
-        done = SPARE.run(env, fmt, outdir, label, progress)
+    if ahead is not None:
+        done = ahead.run(env, fmt, outdir, label, progress)
         if done is not None:
             return done
     parent = os.getpid()
@@ -494,202 +495,11 @@ def _pass(env: dict[str, str], fmt: Path | None, outdir: Path, label: str = "",
     return _finish(proc, label, progress)
 
 
-class Spare:
-    r"""A pdflatex pass started ahead of time, for ``invoke watch``: it loads the precompiled
-    preamble, then waits, before it reads a single file of the document, until it is told to go
-    (a line written to a named pipe, which it reads with \read and runs); or, given ``pause``
-    (the file the author edited last), it typesets the document at once up to that file and
-    waits just before reading it, going on only if what it read is still as it was.  Told to
-    go, it runs exactly the pass ``command`` describes, in a folder of its own
-    (build/tex/spare-<pid>/) that holds a copy of the auxiliary files; what it writes is then
-    moved to the build's output folder.  It is used only for a pass with the very command,
-    environment and format it was started with; otherwise it is stopped and the pass runs as
-    usual.
-
-    The build may tell it to go before its figures are drawn (``start``): the pass then waits
-    at each of those figures (``\fig``, on a named pipe of its own) until the build says the
-    figure is in place (``release``), so that TeX typesets what comes before a figure while the
-    figure is drawn, and reads only finished files."""
-
-    def __init__(self, env: dict[str, str], fmt: Path, pause: str | None = None):
-
-        for old in paths.TEX_OUT.glob("spare-*"):     # left by a watcher that was killed
-            pid = old.name.partition("-")[2]
-            if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
-                shutil.rmtree(old, ignore_errors=True)
-        self.dir = paths.TEX_OUT / f"spare-{os.getpid()}"      # its own, by the process starting it
-        shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir.mkdir(parents=True)
-        self.fifo = self.dir / "go"
-        os.mkfifo(self.fifo)
-        self.fmt, self.key = fmt, self._key(env, fmt, paths.TEX_OUT)
-        self.pause, self.read = self._ahead(pause)
-        if self.pause is not None:   # it reads the auxiliary files at once: as they are now
-            self.aux = _aux_state(paths.TEX_OUT)
-            for ext, data in self.aux.items():
-                (self.dir / f"{paths.JOB}{ext}").write_bytes(data)
-            wait = r"\hwpauseat{%s}{%s}" % (Path(self.pause).name, paths.rel(self.fifo))
-        else:
-            wait = r"\openin15=%s \read15 to\hwsparego \closein15 \hwsparego" % paths.rel(self.fifo)
-        cmd = command(fmt, self.dir, before=wait + " ")
-        self.cmd, self.used, self.started, parent = cmd, False, False, os.getpid()
-        self.waiting: dict[str, Path] = {}    # figure name -> the pipe the pass waits on there
-        self.held: list[int] = []             # pipes written to, open until the pass ends
-        self.proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=_pass_env(env, fmt), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     errors="replace", preexec_fn=lambda: _tex_child(parent))  # noqa: PLW1509
-
-    @staticmethod
-    def _key(env: dict[str, str], fmt: Path | None, outdir: Path) -> tuple:
-        try:
-            st = fmt.stat() if fmt is not None else None
-        except OSError:
-            st = None
-        stamp = (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
-        return tuple(command(fmt, outdir)), tuple(sorted(_pass_env(env, fmt).items())), stamp
-
-    @staticmethod
-    def _ahead(pause: str | None) -> tuple[str | None, dict[str, str]]:
-        """Whether the pass may typeset ahead up to ``pause`` (the file the author edited last),
-        and the files it reads before it: those the last pass opened before ``pause`` (the same
-        ones, as long as they are the same), hashed now.  Only if that pass read ``pause`` and
-        no other file of the same name (TeX knows it by its name)."""
-        from hw1.engine import deps
-
-        read = read_files(in_order=True) if pause and pause != paths.rel(paths.MAIN_TEX) else []
-        if pause not in read or [Path(r).name for r in read].count(Path(pause).name) != 1:
-            return None, {}       # (the main file is read from the start, not through \input)
-        return pause, {rel: deps.sha256_file(paths.ROOT / rel) for rel in read[:read.index(pause)]}
-
-    def still_reads(self, changed: Iterable[str]) -> bool:
-        """Whether the TeX files among ``changed`` are all files the last pass read: a new one
-        may be one that the pass typesetting ahead found missing (\\InputIfFileExists)."""
-        if self.pause is None:
-            return True
-        known = set(read_files())
-        return all(rel in known for rel in changed if rel.endswith((".tex", ".sty", ".cls", ".bib")))
-
-    def _still_ahead(self, figures: Mapping[str, str]) -> bool:
-        """Whether what the pass typeset ahead still holds: the auxiliary files and the files it
-        read are as they were, and no figure still to be drawn is among those (the figures
-        after the pause it waits for, like any pass told to go before they are drawn)."""
-        from hw1.engine import deps
-
-        if _aux_state(paths.TEX_OUT) != self.aux or any(rel in self.read for rel in figures.values()):
-            return False
-        return all(deps.sha256_file(paths.ROOT / rel) == digest for rel, digest in self.read.items())
-
-    def start(self, env: dict[str, str], fmt: Path | None, outdir: Path,
-              figures: Mapping[str, str] | None = None) -> bool:
-        """Tell the pass to go now, if it is the pass ``command(fmt, outdir)`` with ``env``; it
-        will wait at each figure of ``figures`` (name -> file) until ``release``.  False, and
-        stopped, if it is another pass or cannot go.  A pass that typeset ahead goes on only if
-        what it read is as it was, and may have to be waited for to get there."""
-        figures = dict(figures or {})
-        if self.started:
-            return self._key(env, fmt, outdir) == self.key
-        if self.proc.poll() is not None or self._key(env, fmt, outdir) != self.key or \
-                (self.pause is not None and (outdir != paths.TEX_OUT or not self._still_ahead(figures))):
-            self.stop()
-            return False
-        if self.pause is None:
-            for ext in AUX:               # the auxiliary files the pass reads back
-                src, dst = outdir / f"{paths.JOB}{ext}", self.dir / f"{paths.JOB}{ext}"
-                if src.is_file():
-                    shutil.copyfile(src, dst)
-        for k, name in enumerate(figures, 1):
-            self.waiting[name] = self.dir / f"wait-{k}"
-            os.mkfifo(self.waiting[name])
-        orders = "".join(r"\hwawait{%s}{%s}" % (paths.rel(f), n) for n, f in self.waiting.items())
-        # loading the preamble takes a moment; typesetting ahead up to the pause, as long as it takes
-        if not self._go(self.fifo, f"{orders}\\relax\n", deadline=10.0 if self.pause is None else None):
-            self.stop()
-            return False
-        self.started = True
-        return True
-
-    def release(self, name: str) -> None:
-        """The figure ``name`` is in place: the pass may read it (now, or when it gets there)."""
-        fifo = self.waiting.pop(name, None)
-        if fifo is not None:   # the line waits in the pipe, held open here, until pdflatex reads it
-            fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
-            os.write(fd, b"go\n")
-            self.held.append(fd)
-
-    def _close_held(self) -> None:
-        for fd in self.held:
-            os.close(fd)
-        self.held.clear()
-
-    def run(self, env: dict[str, str], fmt: Path | None, outdir: Path, label: str = "",
-            progress=None) -> subprocess.CompletedProcess | None:
-        """The pass, by this pdflatex, if it is the pass it was started for; else None."""
-        global SPARE
-
-        SPARE = None                      # used once, whatever happens
-        if not self.start(env, fmt, outdir):
-            self.stop()
-            return None
-        for name in list(self.waiting):   # the build ended: every figure it drew is in place
-            self.release(name)
-        try:
-            done = _finish(self.proc, label, progress)
-        except BaseException:
-            self._close_held()
-            shutil.rmtree(self.dir, ignore_errors=True)
-            raise
-        self._close_held()
-        for made in self.dir.iterdir():
-            if made.name.startswith(f"{paths.JOB}."):
-                os.replace(made, outdir / made.name)
-        shutil.rmtree(self.dir, ignore_errors=True)
-        self.used = True
-        return done
-
-    def _go(self, fifo: Path, line: str, deadline: float | None = None) -> bool:
-        """Write ``line`` to the pipe ``fifo`` once pdflatex reads it (it may still be loading,
-        or typesetting what comes before); False if pdflatex ends first (or the deadline passes)."""
-        import errno
-        import time
-
-        end = None if deadline is None else time.monotonic() + deadline
-        while True:
-            try:
-                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-                break
-            except OSError as exc:
-                if exc.errno != errno.ENXIO or self.proc.poll() is not None \
-                        or (end is not None and time.monotonic() > end):
-                    return False
-                time.sleep(0.002)     # no reader yet
-        try:
-            os.write(fd, line.encode())
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
-        return True
-
-    def stop(self) -> None:
-        global SPARE
-
-        if SPARE is self:
-            SPARE = None
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.communicate()
-        self._close_held()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-SPARE: Spare | None = None      # set by ``invoke watch`` in the process that builds
-
-
 def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
-            progress=None) -> tuple[subprocess.CompletedProcess, int]:
+            progress=None, ahead=None) -> tuple[subprocess.CompletedProcess, int]:
     """Run pdflatex until its auxiliary files stop changing; (the last run, passes made).
     ``before_pass()`` is told before every pass after the first; ``progress`` hears of a pass
-    that runs long."""
+    that runs long; ``ahead``, a pass started ahead of time, may be the first."""
     for n in range(1, MAX_PASSES + 1):
         if n > 1 and before_pass is not None:
             before_pass()
@@ -697,7 +507,7 @@ def _passes(env: dict[str, str], fmt: Path | None, before_pass=None,
         log_path().unlink(missing_ok=True)   # a pass that stops before writing one leaves no stale log
         try:
             out = _pass(env, fmt, paths.TEX_OUT, f"pdflatex pass {n} on {paths.rel(paths.MAIN_TEX)}",
-                        progress)
+                        progress, ahead if n == 1 else None)
         except TexStopped:
             _restore_aux(before)
             raise
@@ -732,12 +542,14 @@ def _stopped(what: str, producers: dict[str, str]) -> str:
     return "\n".join([f"{what}; it may loop forever (a macro that calls itself?):", *lines])
 
 
-def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progress=None) -> Compiled:
+def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progress=None,
+                ahead=None) -> Compiled:
     """Compile the document; return the PDF it made, its log summary, the number of passes
     and a note.  ``fmt_record`` is the build's record of the precompiled preamble, updated in
     place.  A failure that an auxiliary file may have caused is retried once from fresh ones.
     ``progress`` hears of a pass that runs long; one that runs past its time limit is stopped,
-    and the error says where."""
+    and the error says where.  ``ahead`` (``invoke watch``'s pass started ahead of time) runs
+    the first pass if it was started for it."""
     if shutil.which("pdflatex") is None:
         raise LatexError("pdflatex is not installed: run `invoke setup` (it installs the TeX toolchain)")
     paths.TEX_OUT.mkdir(parents=True, exist_ok=True)
@@ -745,10 +557,10 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
     env = environment(epoch)
     fmt = _Format(env, epoch, fmt_record)
     try:
-        out, passes = _passes(env, fmt.trusted_path(), fmt.before_pass, progress)
+        out, passes = _passes(env, fmt.trusted_path(), fmt.before_pass, progress, ahead)
         if out.returncode != 0 and _aux_may_be_the_cause():
             for ext in (*AUX, ".fls"):
-                (paths.TEX_OUT / f"{paths.JOB}{ext}").unlink(missing_ok=True)
+                paths.tex_file(ext).unlink(missing_ok=True)
             out, more = _passes(env, fmt.trusted_path(), progress=progress)
             passes += more
     except TexStopped as exc:
@@ -767,7 +579,7 @@ def compile_pdf(epoch: str, producers: dict[str, str], fmt_record: dict, progres
     summary = summarize(log)
     if summary.shell_escape:
         raise LatexError(f"the TeX log says \\write18 was enabled; refusing the PDF (see {log_file})")
-    pdf = paths.TEX_OUT / f"{paths.JOB}.pdf"
+    pdf = paths.tex_file(".pdf")
     return Compiled(pdf, summary, passes, fmt.finish(pdf))
 
 
@@ -831,11 +643,11 @@ class _Format:
             self.trial = self._start_trial(self._scratch())
 
     def _scratch(self) -> Path:
-        scratch = paths.TEX_OUT / "fmt" / "trial"
+        scratch = paths.FMT_TRIAL
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         for ext in AUX:
-            src = paths.TEX_OUT / f"{paths.JOB}{ext}"
+            src = paths.tex_file(ext)
             if src.is_file():
                 shutil.copy2(src, scratch / src.name)
         return scratch
@@ -855,13 +667,13 @@ class _Format:
             out = _finish(self.trial, "the trial pass with the preamble's format")
         except TexStopped:
             return False
-        return out.returncode == 0 and (scratch / f"{paths.JOB}.pdf").is_file()
+        return out.returncode == 0 and paths.tex_file(".pdf", scratch).is_file()
 
     def finish(self, pdf: Path | None) -> str:
         """After the compile (``pdf`` None if it failed): settle what the format is worth."""
         if self.state == "dumping":
             self._record_dump()
-        scratch = paths.TEX_OUT / "fmt" / "trial"
+        scratch = paths.FMT_TRIAL
         ok = self._trial_ok(scratch) if self.trial is not None else False
         if pdf is None or self.state != "candidate":
             shutil.rmtree(scratch, ignore_errors=True)
@@ -870,7 +682,7 @@ class _Format:
             scratch = self._scratch()        # no trial yet, or one on other auxiliary files
             self.trial = self._start_trial(scratch)
             ok = self._trial_ok(scratch)
-        made = scratch / f"{paths.JOB}.pdf"
+        made = paths.tex_file(".pdf", scratch)
         self.record["trusted"] = ok and made.read_bytes() == pdf.read_bytes()
         shutil.rmtree(scratch, ignore_errors=True)
         if self.record["trusted"]:

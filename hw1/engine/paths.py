@@ -173,6 +173,30 @@ JOB = MAIN_TEX.stem                # TeX's job name: build/tex/<job>.log
 PDF = BUILD / CONFIG["pdf"]        # the product (build/<job>.pdf unless named); replaced only by a
                                    # successful build
 PREVIEWS = ROOT / CONFIG["previews"]  # PNG previews of the first pages, shown by README
+# the build's own files: its lock, state and caches, TeX's working folders (under BUILD)
+LOCK = BUILD / ".lock"                       # held while a build runs (build)
+MANIFEST = CACHE / "manifest.json"           # every artifact's key and outputs, the TeX run's (store)
+DATA = CACHE / "data"                        # the experiments' data, one file each (store)
+NOOP_STATE = CACHE / "noop.json"             # what the no-op compares (quick)
+HASHES = CACHE / "hashes.json"               # what each file hashed to, by its metadata (deps)
+IMPORTS_CACHE = CACHE / "imports.json"       # what each source file imports, by content (deps)
+DECLARATIONS_CACHE = CACHE / "declarations.json"   # what each module declares, by content (discover)
+EPOCH_MEMO = CACHE / "epoch.json"            # the last commit's time, by its hash (latex)
+FMT_DIR = TEX_OUT / "fmt"                    # the precompiled preamble (texformat)
+FMT_TRIAL = FMT_DIR / "trial"                # where a new format's trial pass runs (latex)
+STYLE_DIR = PACKAGE / "engine" / "tex"       # verified.sty, on TeX's search path
+
+
+def tex_file(ext: str, folder: Path = TEX_OUT) -> Path:
+    """A file of TeX's job in ``folder``: ``tex_file(".aux")`` is build/tex/<job>.aux."""
+    return folder / f"{JOB}{ext}"
+
+
+def ahead_dir(pid: int) -> Path:
+    """The folder of the pass ``invoke watch``'s process ``pid`` started ahead of time."""
+    return TEX_OUT / f"spare-{pid}"
+
+
 DECLARATION_TIME_LIMIT = CONFIG["declaration_time_limit"]   # seconds, then a declaration is stopped
 TEX_TIME_LIMIT = CONFIG["tex_time_limit"]                   # seconds, then a pdflatex pass is stopped
 

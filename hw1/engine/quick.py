@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from hw1.engine import paths
 
-STATE = paths.CACHE / "noop.json"
+STATE = paths.NOOP_STATE
 
 
 def say(line: str) -> None:

@@ -29,8 +29,8 @@ from pathlib import Path
 from hw1.engine import deps, paths
 from hw1.engine.discover import Declaration
 
-MANIFEST = paths.CACHE / "manifest.json"
-DATA = paths.CACHE / "data"
+MANIFEST = paths.MANIFEST
+DATA = paths.DATA
 FORMAT = 3   # bump to invalidate every cache entry
 BUILT = ("experiment", "value", "claim", "figure")   # checks run in `invoke check` only
 # the engine code that turns a declaration's result into its output (run.write_output), by kind
@@ -350,17 +350,15 @@ def _jobs() -> int:
     return min(int(value), 2)
 
 
-# descriptors a worker must not keep open (the build lock): set by the build
-INHERITED: list[int] = []
-
-
 def update(todo: list[Declaration], manifest: Manifest, *,
-           report: Callable[[str, str, str], None], progress: Callable[[str], None] | None = None) -> int:
+           report: Callable[[str, str, str], None], progress: Callable[[str], None] | None = None,
+           close_fds: tuple[int, ...] = ()) -> int:
     """Bring every artifact up to date.  An artifact is examined once its inputs are up to
     date; stale ones are computed by worker processes (``hw1.engine.workers``): two, see
     ``lane``; one with HW1_JOBS=1.  ``report(name, verdict, detail)`` hears of each one,
-    ``progress(line)`` of one that computes long.  Returns the number rebuilt; raises the
-    first failure after the running work has ended."""
+    ``progress(line)`` of one that computes long; ``close_fds`` are descriptors the workers must
+    not keep open (the build lock).  Returns the number rebuilt; raises the first failure after
+    the running work has ended."""
     from hw1.engine import workers
 
     jobs = _jobs()
@@ -371,7 +369,7 @@ def update(todo: list[Declaration], manifest: Manifest, *,
     rebuilt = 0
     try:
         with workers.Pool(limit=paths.DECLARATION_TIME_LIMIT, limit_key="declaration_time_limit",
-                          progress=progress, close_fds=INHERITED) as pool:
+                          progress=progress, close_fds=list(close_fds)) as pool:
             while pending or pool.running:
                 ready = [a for a in pending if all(i in done for i in a.inputs)]
                 while ready and failure is None:      # reused artifacts may make others ready

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hw1.engine import paths
 
-FMT_DIR = paths.TEX_OUT / "fmt"
+FMT_DIR = paths.FMT_DIR
 
 # Read by pdftex -ini: stop at \begin{document}, make \documentclass skip the preamble in the
 # runs that load the format, and restore there what a format does not keep: \pdftrailerid,
@@ -49,7 +49,7 @@ DUMP = r"""%% Made by hw1.engine.texformat (v2): the preamble of %(main)s, as a 
 
 
 def fmt_path() -> Path:
-    return FMT_DIR / f"{paths.JOB}.fmt"
+    return paths.tex_file(".fmt", FMT_DIR)
 
 
 def preamble() -> str:
@@ -99,7 +99,7 @@ def start(env: dict[str, str], parent: int) -> subprocess.Popen | str:
     source = FMT_DIR / f"{paths.JOB}-dump.tex"
     source.write_text(DUMP % {"main": paths.rel(paths.MAIN_TEX)}, encoding="utf-8")
     fmt_path().unlink(missing_ok=True)
-    (FMT_DIR / f"{paths.JOB}.log").unlink(missing_ok=True)
+    paths.tex_file(".log", FMT_DIR).unlink(missing_ok=True)
     cmd = ["pdftex", "-ini", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
            "-file-line-error", "-recorder", f"-jobname={paths.JOB}",
            f"-output-directory={paths.rel(FMT_DIR)}", "&pdflatex", paths.rel(source)]
@@ -122,7 +122,7 @@ def result(proc: subprocess.Popen | str, timeout: float = 120) -> tuple[bool, st
         proc.wait()
         return False, f"pdftex -ini took more than {timeout:g} s"
     if proc.returncode != 0 or not fmt_path().is_file():
-        log = FMT_DIR / f"{paths.JOB}.log"
+        log = paths.tex_file(".log", FMT_DIR)
         text = paths.read_text(log, "utf-8", "replace") if log.is_file() else ""
         first = re.search(r"^(?:\S+:\d+: |! )(.*)$", text, re.M)
         return False, first.group(1) if first else f"pdftex -ini failed (exit {proc.returncode})"
@@ -148,4 +148,4 @@ def intact(record: dict) -> bool:
 
 
 def fls() -> Path:
-    return FMT_DIR / f"{paths.JOB}.fls"
+    return paths.tex_file(".fls", FMT_DIR)

@@ -82,6 +82,7 @@ class Display:
     unchecked: bool
     checkedby: str | None
     pieces: list[Piece] = field(default_factory=list)
+    fresh: bool = False           # read and checked by this build (not from the cache)
 
     @property
     def key(self) -> str:
@@ -136,6 +137,22 @@ def split_rows(body: str) -> list[tuple[int, str]]:
         i += 1
     out.append((start, body[start:]))
     return out
+
+
+def chains(row: str) -> list[tuple[int, str]]:
+    r"""(offset, text) of the equations of one row: ``a = b, & c = d`` and ``a = b, \qquad c = d``
+    are two (a comma, outside braces and brackets, followed by ``&`` or a ``\quad``)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(row):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch == "," and depth == 0 and re.match(r",\s*(&|\\q?quad(?![A-Za-z]))", row[i:]):
+            out.append((start, row[start:i]))
+            start = i + 1
+    out.append((start, row[start:]))
+    return [(o, t) for o, t in out if t.strip()]
 
 
 def clean_row(text: str) -> str:
@@ -333,27 +350,30 @@ def _check_display(d: Display, notation, checker) -> None:
                             "defines no NOTATION)"
             previous = None
             continue
-        try:
-            row = read_row(piece.text, notation, spelled=checker.spelled)
-        except ReadError as exc:
-            col = "" if exc.offset is None else f", column {exc.offset + 1} of the row"
-            token = f" at `{exc.token}`" if exc.token else ""
-            piece.problem = f"cannot be read{token}{col}: {exc.what}"
-            previous = None
-            continue
-        if not row.rels:
-            piece.problem = "holds no relation (=, <, ...): nothing to check"
+        steps = []
+        for offset, chain in chains(piece.text):     # a, & b = c: two equations on one row
+            try:
+                row = read_row(chain, notation, spelled=checker.spelled)
+            except ReadError as exc:
+                col = "" if exc.offset is None else f", column {offset + exc.offset + 1} of the row"
+                token = f" at `{exc.token}`" if exc.token else ""
+                piece.problem = f"cannot be read{token}{col}: {exc.what}"
+                break
+            if not row.rels:
+                piece.problem = "holds no relation (=, <, ...): nothing to check"
+                previous = row.exprs[-1]
+                break
+            try:
+                steps += checker.check_row(row, previous)
+            except CheckError as exc:
+                piece.problem = str(exc)
+                break
             previous = row.exprs[-1]
-            continue
-        try:
-            steps = checker.check_row(row, previous)
-        except CheckError as exc:
-            piece.problem = str(exc)
-            previous = None
+        if piece.problem:
+            previous = None if "relation" not in piece.problem else previous
             continue
         piece.steps = [{"left": s.left, "rel": s.rel, "right": s.right, "ok": s.ok, "error": s.error,
                         "diagnosis": s.diagnosis, "points": s.points, "tol": s.tol} for s in steps]
-        previous = row.exprs[-1]
 
 
 @dataclass
@@ -420,8 +440,10 @@ class Report:
         for d in self.displays:
             for p in d.pieces:
                 for s in p.steps:
-                    out.append((f"{d.file}:{p.line}", f"{s['left']} {s['rel']} {s['right']}", s["error"],
-                                f"<= {s['tol']:.0e}", s["ok"]))
+                    equal = s["rel"] == "="       # an inequality holds or not, at every point
+                    out.append((f"{d.file}:{p.line}", f"{s['left']} {s['rel']} {s['right']}",
+                                s["error"] if equal else float("inf"),
+                                f"<= {s['tol']:.0e}" if equal else "holds", s["ok"]))
         return out
 
 
@@ -480,6 +502,7 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
                     notations[module] = (notation, checker)
                 notation, checker = notations[module]
                 _check_display(d, notation, checker)
+                d.fresh = True
                 fresh += 1
             used[key] = deps.seal(key, [{"problem": p.problem, "steps": p.steps} for p in d.pieces])
     if use_cache and used != cache:
@@ -491,9 +514,10 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
 MARKS_FILE = "verified-typed.tex"
 
 
-def for_build() -> list:
+def for_build(echo=None) -> list:
     """What the build runs: check the typed displays, write their marks for TeX, return the
-    findings (rows not checked); a step that does not hold raises BuildError at its row."""
+    findings (rows not checked); a step that does not hold raises BuildError at its row.
+    ``echo`` hears one line when displays were read and checked now (not from the cache)."""
     from hw1.engine import deps
     from hw1.engine.store import BuildError
 
@@ -501,6 +525,11 @@ def for_build() -> list:
         report = check_document()
     except TypedError as exc:
         raise BuildError(str(exc)) from None
+    if report.checked_now and echo is not None:
+        fresh = [d for d in report.displays if d.fresh]
+        steps = sum(len(p.steps) for d in fresh for p in d.pieces)
+        files = ", ".join(dict.fromkeys(d.file for d in fresh))
+        echo(f"typed math: {len(fresh)} display(s) read and checked, {steps} step(s) ({files})")
     failures = report.failures()
     if failures:
         raise BuildError("\n".join(failures[:10]) + (f"\n... and {len(failures) - 10} more"

@@ -10,7 +10,7 @@ imports the new ones once that rebuild is done.  What stays warm are the librari
 caches (matplotlib's fonts, sympy's printers) and hw1's unchanged modules.
 
 Each rebuild's child is forked ahead of time, as soon as the previous rebuild ends.  It starts
-its first pdflatex pass at once (``latex.Spare``): that pass loads the precompiled preamble, then
+its first pdflatex pass at once (``ahead.PassAhead``): that pass loads the precompiled preamble, then
 waits for the child's word before reading anything of the document.  A saved edit then costs
 the build and the rest of the pass, not the start of Python's or TeX's processes.  When the
 rebuild just done was for one edited .tex file, the pass goes further: it typesets the document
@@ -192,18 +192,19 @@ def library_changed() -> bool:
 
 
 def _spare(pause: str | None = None):
-    """pdflatex started ahead of the next pass (``latex.Spare``), if that pass can use the
+    """pdflatex started ahead of the next pass (``ahead.PassAhead``), if that pass can use the
     precompiled preamble; else None.  It typesets ahead up to ``pause``, the file the author
     edited last, if there is one.  Reads state files only: nothing the build caches."""
     try:
         from hw1.engine import latex, texformat
+        from hw1.engine.ahead import PassAhead
         from hw1.engine.store import Manifest
 
         fmt, record = texformat.fmt_path(), Manifest().tex.get("format") or {}
         if (os.environ.get("HW1_FORMAT", "1") == "0" or not record.get("trusted")
                 or not texformat.intact(record)):
             return None
-        return latex.Spare(latex.environment(latex.source_date_epoch()), fmt, pause)
+        return PassAhead(latex.environment(latex.source_date_epoch()), fmt, pause)
     except Exception:   # noqa: BLE001 - without it, the pass simply starts from scratch
         return None
 
@@ -274,9 +275,8 @@ def _child(orders_fd: int, outcome_fd: int, parent: int, pause: str | None = Non
         from hw1.engine.quick import say
         from hw1.engine.store import BuildError
 
-        latex.SPARE = spare
         try:
-            result = build_pdf(echo=lines.append, progress=say)   # progress: as it happens
+            result = build_pdf(echo=lines.append, progress=say, ahead=spare)   # progress: as it happens
             outcome.update(ok=True, rebuilt=result.rebuilt, compiled=result.compiled, passes=result.passes,
                            ahead="" if spare is None or not spare.used else
                            f"typeset ahead up to {spare.pause}" if spare.pause else "the first started ahead",
@@ -284,8 +284,8 @@ def _child(orders_fd: int, outcome_fd: int, parent: int, pause: str | None = Non
         except (BuildError, latex.LatexError) as exc:
             outcome["error"] = str(exc)
         finally:
-            if latex.SPARE is not None:      # not needed: no TeX pass, or another one
-                latex.SPARE.stop()
+            if spare is not None and not spare.used:   # not needed: no TeX pass, or another one
+                spare.stop()
     except BaseException as exc:   # noqa: BLE001 - the watcher must survive anything a build does
         outcome["error"] = f"{type(exc).__name__}: {exc}"
     with os.fdopen(outcome_fd, "w", encoding="utf-8") as pipe:
