@@ -18,6 +18,7 @@ from hw1 import logistic
 from hw1 import symbolic as s
 from hw1.engine import check, claim, experiment, figure, value
 from hw1.engine.claims import POINTS
+from hw1.engine.notation import Notation
 
 N = sp.Symbol("N", integer=True, positive=True)      # number of data points
 m = s.indexed("m", "m")                               # margins along w_hat
@@ -318,3 +319,12 @@ def gradient_descent_numba(implicit_bias):
     _, W_fast = logistic.gradient_descent(X, y, steps=2000, lr=lr, checkpoints=[10, 100, 2000])
     _, W_slow = logistic._gradient_descent_numpy(X, y, steps=2000, lr=lr, checkpoints=[10, 100, 2000])
     return float(np.max(np.abs(W_fast - W_slow)) / np.max(np.abs(W_slow)))
+
+
+# The notation problem2.tex is read with: its typed displays are checked at seeded points
+# (hw1.engine.typed), the margins drawn positive as on separable data.
+NOTATION = Notation()
+_N = NOTATION.size("N", 6)
+NOTATION.scalar("c", domain="positive")
+NOTATION.vector("m", size=_N, domain="positive")
+NOTATION.define(r"L(c\hat{\mathbf{w}})", r"\sum_{i=1}^{N} \log\bigl(1 + e^{-c m_i}\bigr)")

@@ -14,6 +14,7 @@ import numpy as np
 
 from hw1 import gradcheck
 from hw1.engine import check, experiment, figure, value
+from hw1.engine.notation import Notation
 
 ACTIVATIONS_F = ("5relu", "relu", "tanh", "sigmoid")
 OUTPUTS = (("identity", "mse"), ("sigmoid", "mse"), ("sigmoid", "bce"))
@@ -213,3 +214,35 @@ def vs_autograd(gradients):
 @check(tol=gradcheck.RTOL_FD, method="hand-written vs central finite differences")
 def vs_finite_differences(gradients):
     return _worst(gradients, "fd")
+
+
+# -- the classification variant, typed by hand in problem3.tex --------------------------------------
+def _sigmoid(t):
+    """The logistic function as torch computes it: the typed 1/(1 + e^{-z}) is checked against it."""
+    import torch
+
+    return torch.sigmoid(t)
+
+
+# The notation problem3.tex is read with: every typed display of it is checked numerically at
+# seeded points (hw1.engine.typed); derivatives in numerator layout, a gradient like its parameter.
+NOTATION = N = Notation()
+n_, d_, K_ = N.size("n", 4), N.size("d", 5), N.size("K", 3)
+N.vector(r"\mathbf{x}", "x", size=n_)
+N.vector(r"\mathbf{y}", "y", size=K_, domain="unit")      # targets in (0, 1): BCE's log(1 - y) stays finite
+N.matrix(r"\mathbf{W}^{(1)}", "W^{(1)}", shape=(d_, n_))
+N.vector(r"\mathbf{b}^{(1)}", "b^{(1)}", size=d_)
+N.matrix(r"\mathbf{W}^{(2)}", "W^{(2)}", shape=(K_, d_))
+N.vector(r"\mathbf{b}^{(2)}", "b^{(2)}", size=K_)
+N.function(r"\sigma", meaning=_sigmoid)
+N.define(r"\mathbf{z}_1", "z_1", r"\mathbf{W}^{(1)}\mathbf{x} + \mathbf{b}^{(1)}")
+N.define(r"\mathbf{z}_2", "z_2", r"\tanh(\mathbf{z}_1)")
+N.define(r"\mathbf{z}_3", "z_3", r"\mathbf{W}^{(2)}\mathbf{z}_2 + \mathbf{b}^{(2)}")
+N.define(r"\hat{\mathbf{y}}", r"\hat{y}", r"\sigma(\mathbf{z}_3)")
+N.define(r"\ell", r"(\hat{\mathbf{y}} - \mathbf{y})^\top(\hat{\mathbf{y}} - \mathbf{y})")
+N.define(r"\ell_{\mathrm{BCE}}", r"-\frac{1}{K}\bigl(\mathbf{y}^\top\log\hat{\mathbf{y}}"
+         r" + (1 - \mathbf{y})^\top\log(1 - \hat{\mathbf{y}})\bigr)")
+N.define(r"d\mathbf{W}^{(1)}", r"\frac{\partial \ell}{\partial \mathbf{W}^{(1)}}")
+N.define(r"d\mathbf{W}^{(2)}", r"\frac{\partial \ell}{\partial \mathbf{W}^{(2)}}")
+N.define(r"d\mathbf{b}^{(1)}", r"\Bigl(\frac{\partial \ell}{\partial \mathbf{b}^{(1)}}\Bigr)^\top")
+N.define(r"d\mathbf{b}^{(2)}", r"\Bigl(\frac{\partial \ell}{\partial \mathbf{b}^{(2)}}\Bigr)^\top")

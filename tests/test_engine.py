@@ -716,3 +716,15 @@ def test_an_environment_left_open_is_named_when_tex_stops_further_on(fixture_cop
                          "LaTeX Error: Something's wrong--perhaps a missing \\item.", out.stderr
     assert f"  likely cause: doc/part.tex:{line_of(part, 'begin{itemize}')}: " \
            "\\begin{itemize} is never closed in this file" in message, out.stderr
+
+
+@slow
+def test_a_module_named_verified_with_a_value_named_names_is_built_once(fixture_copy):
+    (fixture_copy / "doc" / "verified.py").write_text(
+        "from hw1.engine import value\n\n\n@value\ndef names():\n    return 3\n", encoding="utf-8")
+    edit(fixture_copy / "doc" / "part.tex", "The slope", "Three is \\val{verified.names}. The slope")
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    again = invoke(fixture_copy, "build-pdf", "--explain")
+    assert again.returncode == 0 and "0 rebuilt" in again.stdout, again.stdout
+    assert "pdf: build/main.pdf is up to date" in again.stdout

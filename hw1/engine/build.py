@@ -201,7 +201,7 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
                          + (f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""))
     from hw1.engine import typed
 
-    shown = typed.for_build()         # typed display math: checked, marked; what is not, said
+    shown = typed.for_build(echo)     # typed display math: checked, marked; what is not, said
     warnings = tuple(f"warning: {finding}" for finding in shown)
     for line in warnings:
         echo(line)

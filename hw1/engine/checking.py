@@ -75,32 +75,27 @@ def check_rows(runner, decl: Declaration) -> Iterator[Row]:
                             "returns a number (with tol=), a bool, or a dict of them")
 
 
-_RUNNER: list = []    # in the worker: the Runner of this check (experiments computed once)
-
-
-def _compute(found: list[Declaration], decl: Declaration) -> list[Row | str]:
-    """In the worker: compute ``decl`` afresh; its rows (claims, checks), or the build's
-    message for a failure ("error: ..."); nothing for a value, figure or experiment that computes."""
+def _compute(found: list[Declaration], decl: Declaration, inputs: dict) -> tuple[list[Row | str], object]:
+    """In a worker: compute ``decl`` afresh on ``inputs`` (the data of the experiments it
+    reads, by name).  Its rows (claims, checks), or the build's message for a failure
+    ("error: ..."), and an experiment's data (else None)."""
     import tempfile
 
     from hw1.engine import run, store
 
-    if not _RUNNER:
-        _RUNNER.append(run.Runner(found))
-    runner = _RUNNER[0]
+    runner = run.Runner(found, data=inputs)
     try:
         if decl.kind == "claim":
-            return list(claim_rows(runner, decl))
+            return list(claim_rows(runner, decl)), None
         if decl.kind == "check":
-            return list(check_rows(runner, decl))
+            return list(check_rows(runner, decl)), None
         if decl.kind == "experiment":
-            runner.data(decl.name)
-        else:       # rendered as the build renders it, into a folder thrown away
-            with tempfile.TemporaryDirectory() as folder:
-                run.write_output(decl, runner.inputs(decl), Path(folder) / "output")
-        return []
+            return [], runner.data(decl.name)
+        with tempfile.TemporaryDirectory() as folder:   # rendered as the build renders it, then thrown away
+            run.write_output(decl, runner.inputs(decl), Path(folder) / "output")
+        return [], None
     except BaseException as exc:   # noqa: BLE001 - reported as the build reports it
-        return [f"error: {store.failure(decl, exc)}"]
+        return [f"error: {store.failure(decl, exc)}"], None
 
 
 def answer_of(answer: str, found: list[Declaration]) -> tuple[str, str]:
@@ -174,28 +169,44 @@ def _run(*, strict: bool, answer: str | None, echo: Callable[[str], None],
         echo(f"error: {exc}")
         return False
     chosen = _selected(found, module) if module else found
-    # experiments first, each a job of its own (its name in progress lines and errors)
-    order = sorted(chosen, key=lambda d: d.kind != "experiment")
+    # each declaration a job of its own (its name in progress lines and errors), once the
+    # experiments it reads are computed; in the build's two lanes (store.lane), side by side
+    from hw1.engine import store
+
+    jobs = store._jobs()
+    pending = list(chosen)
+    data: dict[str, object] = {}
     results: dict[str, list[Row | str]] = {}
     failed: set[str] = set()
     with workers.Pool(limit=paths.DECLARATION_TIME_LIMIT, limit_key="declaration_time_limit",
                       progress=progress) as pool:
-        for decl in order:
-            broken = [name for name in decl.inputs if name in failed]
-            if broken:
-                results[decl.name] = [f"error: {decl.kind} {decl.name} ({decl.where}) not computed: it "
-                                      f"reads {', '.join(broken)}, which failed"]
-                failed.add(decl.name)
-                continue
-            pool.submit(0, decl, decl.name, f"{decl.kind} {decl.name} ({decl.where})", _compute, found, decl)
+        while pending or pool.running:
+            for decl in [d for d in pending if all(i in data or i in failed for i in d.inputs)]:
+                pending.remove(decl)
+                broken = [name for name in decl.inputs if name in failed]
+                if broken:
+                    results[decl.name] = [f"error: {decl.kind} {decl.name} ({decl.where}) not computed: "
+                                          f"it reads {', '.join(broken)}, which failed"]
+                    failed.add(decl.name)
+                    continue
+                pool.submit(store.lane(decl) if jobs > 1 else 0, decl, decl.name,
+                            f"{decl.kind} {decl.name} ({decl.where})", _compute, found, decl,
+                            {name: data[name] for name in decl.inputs})
+            if not pool.running:
+                for decl in pending:     # inputs that never come (a cycle: discovery says so first)
+                    results[decl.name] = [f"error: {decl.kind} {decl.name} ({decl.where}) not computed: "
+                                          "its inputs wait on each other"]
+                    failed.add(decl.name)
+                break
             for done, ok, value in pool.wait():
-                if not ok:
-                    value = [f"error: {value}" if isinstance(value, workers.WorkerError) else
-                             f"error: {done.kind} {done.name} ({done.where}) could not run: "
-                             f"{type(value).__name__}: {value}"]
-                results[done.name] = value
-                if any(isinstance(line, str) for line in value):
+                lines, made = value if ok else ([f"error: {value}" if isinstance(value, workers.WorkerError)
+                                                 else f"error: {done.kind} {done.name} ({done.where}) "
+                                                 f"could not run: {type(value).__name__}: {value}"], None)
+                results[done.name] = lines
+                if any(isinstance(line, str) for line in lines):
                     failed.add(done.name)
+                elif done.kind == "experiment":
+                    data[done.name] = made
     all_ok = not failed
     sections: list[tuple[str, list[Row | str]]] = []
     for file in dict.fromkeys(d.file for d in chosen):

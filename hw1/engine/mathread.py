@@ -19,7 +19,8 @@ follows it is an operation (``^\top`` transpose, ``^{-1}`` inverse, ``^2`` a pow
 positive part, ``_{i}`` an entry, ``'`` a function's derivative).
 
 Standard meanings: ``\log`` (natural), ``\ln``, ``\exp``, ``e^{...}``, ``\tanh``, ``\sin``,
-``\cos``, ``\sqrt``, ``\frac``, ``\max``/``\min`` of two arguments (element-wise),
+``\cos``, ``\tanh^2(\cdot)`` (entry by entry), ``\sqrt``, ``\frac``, ``\max``/``\min`` of two
+arguments (element-wise),
 ``(\cdot)^+``, ``\operatorname{diag}``, ``\mathrm{ReLU}``, the indicator ``\mathbb{1}[\cdot]``,
 ``\delta_{ij}``, ``I``, ``\mathbf{I}`` and ``I_K`` (the identity; without its size, the size its
 neighbour in a product needs), norms
@@ -34,6 +35,7 @@ token it could not read and its offset in the row.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,7 +173,11 @@ class _Reader:
         meta = getattr(tree, "meta", None)
         if meta is None or getattr(meta, "empty", True):
             return str(tree)
-        return self.text[meta.start_pos:meta.end_pos]
+        start = meta.start_pos
+        sizing = re.search(r"\\(left|[bB]igg?l?)\s*$", self.text[:start])   # \Bigl( is one bracket
+        if sizing and self.text[start:start + 1] in "([|" or sizing and self.text.startswith("\\", start):
+            start = sizing.start()
+        return self.text[start:meta.end_pos]
 
     def fail(self, what: str, tree, token: str = ""):
         meta = getattr(tree, "meta", None)
@@ -216,11 +222,11 @@ class _Reader:
         s = str(tok)
         if tok.type in ("DIGIT", "NUMBER"):
             return Node("num", (float(s),), s)
+        if s in self.bound:            # a function's variable (or a sum's index) before any symbol
+            return Node("index", (s,), s)
         sym = self.spellings.get(canon(tok))
         if sym is not None:
             return self.symbol(sym, s)
-        if s in self.bound:
-            return Node("index", (s,), s)
         if s == "e":
             return Node("const", ("e",), s)
         if s == r"\pi":
@@ -375,6 +381,17 @@ class _Reader:
                 node, used = self.symbol(self.spellings[key], src), k
                 break
             last = scripts[k - 1]
+            inner = canon(last.children[1]) if last.data == "sup" else ""
+            for mark in (r"\top", "T", r"\mathsf{T}", r"\intercal"):     # W^{(2)\top}: W^{(2)}, transposed
+                if inner.endswith(mark) and inner[: -len(mark)].strip():
+                    key = head + "".join(canon(s) for s in scripts[:k - 1]) + \
+                        "^{" + inner[: -len(mark)].strip() + "}"
+                    if key in self.spellings:
+                        node = Node("transpose", (self.symbol(self.spellings[key], src),), src)
+                        used = k
+                        break
+            if node is not None:
+                break
             if last.data == "sub" and getattr(last.children[1], "data", None) == "arglist" \
                     and len([c for c in last.children[1].children if c is not None]) > 1:
                 items = [c for c in last.children[1].children if c is not None]
@@ -479,6 +496,14 @@ class _Reader:
         # ∂/∂B the factor after it (so \frac{\partial}{\partial c}\log(x) differentiates the log)
         out: list[Node] = []
         for it in reversed(items):
+            if it.op == "pow" and it.args[0].op in ("fn", "fderiv"):    # \tanh^2(z): the square of tanh(z)
+                if not out or out[0].op == "op":
+                    self.fail(f"`{it.src}` needs an argument after it", tree, it.src)
+                arg = out.pop(0)
+                args = arg.args if arg.op == "tuple" else (arg.args[0] if arg.op == "paren" else arg,)
+                applied = Node("apply", (it.args[0], tuple(args)), it.src + arg.src)
+                out.insert(0, Node("epow", (applied, it.args[1]), it.src + arg.src))
+                continue
             if it.op in ("fn", "fderiv", "dop"):
                 if not out or out[0].op == "op":
                     self.fail(f"`{it.src}` needs an argument after it", tree, it.src)

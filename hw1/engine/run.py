@@ -125,12 +125,13 @@ def write_output(decl: Declaration, inputs: Mapping, temp: Path) -> None:
 class Runner:
     """Runs declarations in this process, each experiment they read computed once, afresh."""
 
-    def __init__(self, found: list[Declaration] | None = None):
+    def __init__(self, found: list[Declaration] | None = None, data: Mapping[str, object] | None = None):
+        """``data``: experiments' data already computed, by name (not computed again)."""
         from hw1.engine import discover
 
         self.found = discover.declarations() if found is None else found
         self.by_name = {d.name: d for d in self.found}
-        self._data: dict[str, object] = {}
+        self._data: dict[str, object] = dict(data or {})
 
     def data(self, name: str):
         if name not in self._data:

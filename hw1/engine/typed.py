@@ -23,8 +23,10 @@ and marked in the PDF row by row.
   holds no relation (an expression, text) is not checked: unless the display is marked
   ``\unchecked``, the build warns and ``invoke check --strict`` fails, naming the row and why.
 - **Cache.** A display's verdict is kept in ``build/cache/typed.json`` under the hash of its
-  text, the source of its notation's module and of the project modules that one imports, and
-  this engine code; a build imports the notation (and torch) only for a display it has not seen.
+  text, of its notation's module (its module-level code and the functions that code names, not
+  the declarations' bodies: editing a figure checks nothing again) and of the project modules
+  that one imports, and of this engine code; a build imports the notation (and torch and lark)
+  only for a display it has not seen.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class Display:
     unchecked: bool
     checkedby: str | None
     pieces: list[Piece] = field(default_factory=list)
+    fresh: bool = False           # read and checked by this build (not from the cache)
 
     @property
     def key(self) -> str:
@@ -136,6 +139,22 @@ def split_rows(body: str) -> list[tuple[int, str]]:
         i += 1
     out.append((start, body[start:]))
     return out
+
+
+def chains(row: str) -> list[tuple[int, str]]:
+    r"""(offset, text) of the equations of one row: ``a = b, & c = d`` and ``a = b, \qquad c = d``
+    are two (a comma, outside braces and brackets, followed by ``&`` or a ``\quad``)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(row):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch == "," and depth == 0 and re.match(r",\s*(&|\\q?quad(?![A-Za-z]))", row[i:]):
+            out.append((start, row[start:i]))
+            start = i + 1
+    out.append((start, row[start:]))
+    return [(o, t) for o, t in out if t.strip()]
 
 
 def clean_row(text: str) -> str:
@@ -284,16 +303,42 @@ def _module_for(tex: Path) -> Path | None:
     return py if py.is_file() else None
 
 
+def _module_level(source: bytes) -> str:
+    """The module's code that can make its NOTATION: every statement at module level but the
+    definitions of functions and classes, and the definitions it names (``meaning=_sigmoid``),
+    transitively.  A declaration's body (a figure's plotting code) is not in it, so editing one
+    does not check the typed displays again."""
+    import ast
+
+    tree = ast.parse(source)
+    definition = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    defs = {n.name: n for n in tree.body if isinstance(n, definition)}
+    kept = [n for n in tree.body if not isinstance(n, definition)]
+    names: set[str] = set()
+    todo = list(kept)
+    while todo:
+        node = todo.pop()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in defs and sub.id not in names:
+                names.add(sub.id)
+                todo.append(defs[sub.id])
+    return ast.dump(ast.Module(body=kept + [defs[n] for n in sorted(names)], type_ignores=[]))
+
+
 def _notation_key(module: Path | None) -> str:
+    """What the displays of a file are checked with: its module's code that makes the notation,
+    and the sources of the project modules that module imports."""
     if module is None:
         return "none"
     from hw1.engine import deps
     from hw1.engine.discover import module_name
 
+    own = paths.rel(module)
     try:
-        closure = deps.closure(module_name(module))
+        closure = {rel: h for rel, h in deps.closure(module_name(module)).items() if rel != own}
+        closure[own] = deps.sha256_bytes(_module_level(module.read_bytes()).encode())
     except (ValueError, SyntaxError, OSError):
-        closure = {paths.rel(module): deps.sha256_file(module)}
+        closure = {own: deps.sha256_file(module)}
     return hashlib.sha256(json.dumps(closure, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -333,27 +378,30 @@ def _check_display(d: Display, notation, checker) -> None:
                             "defines no NOTATION)"
             previous = None
             continue
-        try:
-            row = read_row(piece.text, notation, spelled=checker.spelled)
-        except ReadError as exc:
-            col = "" if exc.offset is None else f", column {exc.offset + 1} of the row"
-            token = f" at `{exc.token}`" if exc.token else ""
-            piece.problem = f"cannot be read{token}{col}: {exc.what}"
-            previous = None
-            continue
-        if not row.rels:
-            piece.problem = "holds no relation (=, <, ...): nothing to check"
+        steps = []
+        for offset, chain in chains(piece.text):     # a, & b = c: two equations on one row
+            try:
+                row = read_row(chain, notation, spelled=checker.spelled)
+            except ReadError as exc:
+                col = "" if exc.offset is None else f", column {offset + exc.offset + 1} of the row"
+                token = f" at `{exc.token}`" if exc.token else ""
+                piece.problem = f"cannot be read{token}{col}: {exc.what}"
+                break
+            if not row.rels:
+                piece.problem = "holds no relation (=, <, ...): nothing to check"
+                previous = row.exprs[-1]
+                break
+            try:
+                steps += checker.check_row(row, previous)
+            except CheckError as exc:
+                piece.problem = str(exc)
+                break
             previous = row.exprs[-1]
-            continue
-        try:
-            steps = checker.check_row(row, previous)
-        except CheckError as exc:
-            piece.problem = str(exc)
-            previous = None
+        if piece.problem:
+            previous = None if "relation" not in piece.problem else previous
             continue
         piece.steps = [{"left": s.left, "rel": s.rel, "right": s.right, "ok": s.ok, "error": s.error,
                         "diagnosis": s.diagnosis, "points": s.points, "tol": s.tol} for s in steps]
-        previous = row.exprs[-1]
 
 
 @dataclass
@@ -420,8 +468,10 @@ class Report:
         for d in self.displays:
             for p in d.pieces:
                 for s in p.steps:
-                    out.append((f"{d.file}:{p.line}", f"{s['left']} {s['rel']} {s['right']}", s["error"],
-                                f"<= {s['tol']:.0e}", s["ok"]))
+                    equal = s["rel"] == "="       # an inequality holds or not, at every point
+                    out.append((f"{d.file}:{p.line}", f"{s['left']} {s['rel']} {s['right']}",
+                                s["error"] if equal else float("inf"),
+                                f"<= {s['tol']:.0e}" if equal else "holds", s["ok"]))
         return out
 
 
@@ -480,6 +530,7 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
                     notations[module] = (notation, checker)
                 notation, checker = notations[module]
                 _check_display(d, notation, checker)
+                d.fresh = True
                 fresh += 1
             used[key] = deps.seal(key, [{"problem": p.problem, "steps": p.steps} for p in d.pieces])
     if use_cache and used != cache:
@@ -491,9 +542,10 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
 MARKS_FILE = "verified-typed.tex"
 
 
-def for_build() -> list:
+def for_build(echo=None) -> list:
     """What the build runs: check the typed displays, write their marks for TeX, return the
-    findings (rows not checked); a step that does not hold raises BuildError at its row."""
+    findings (rows not checked); a step that does not hold raises BuildError at its row.
+    ``echo`` hears one line when displays were read and checked now (not from the cache)."""
     from hw1.engine import deps
     from hw1.engine.store import BuildError
 
@@ -501,6 +553,11 @@ def for_build() -> list:
         report = check_document()
     except TypedError as exc:
         raise BuildError(str(exc)) from None
+    if report.checked_now and echo is not None:
+        fresh = [d for d in report.displays if d.fresh]
+        steps = sum(len(p.steps) for d in fresh for p in d.pieces)
+        files = ", ".join(dict.fromkeys(d.file for d in fresh))
+        echo(f"typed math: {len(fresh)} display(s) read and checked, {steps} step(s) ({files})")
     failures = report.failures()
     if failures:
         raise BuildError("\n".join(failures[:10]) + (f"\n... and {len(failures) - 10} more"
