@@ -177,3 +177,28 @@ def test_a_cached_scan_edited_by_hand_is_scanned_again(doc):
     discover.CACHE_FILE.write_text(json.dumps(saved))
     discover._scans.cache_clear()
     assert len(discover.declarations(doc)) == 5
+
+
+@pytest.mark.parametrize("source, message", [
+    ("from hw1.engine import value\n\n@value\ndef a():\n    return 1\n\n@value\ndef a():\n    return 2\n",
+     "doc/m.py:8: a is defined twice, at lines 4 and 8 (the @value is at line 4); the second would replace "
+     "the first when the module runs: give each its own name"),
+    ("from hw1.engine import value\n\n@value\ndef a():\n    return 1\n\ndef a():\n    return 2\n",
+     "doc/m.py:7: a is defined twice, at lines 4 and 7 (the @value is at line 4)"),
+    ("from hw1.engine import figure\n\nplot = None\n\n@figure\ndef plot():\n    return 1\n",
+     "doc/m.py:6: plot is defined twice, at lines 3 and 6 (the @figure is at line 6)"),
+])
+def test_a_declared_name_defined_twice_in_one_module_is_an_error_naming_both_lines(doc, source, message):
+    with pytest.raises(DiscoveryError) as err:
+        found(doc, source)
+    assert message in str(err.value)
+
+
+def test_a_module_named_verified_may_declare_names_the_build_writes_beside_its_fragments(doc):
+    from hw1.engine import fragments
+
+    decls = found(doc, "from hw1.engine import value\n\n@value\ndef names():\n    return 1\n\n"
+                       "@value\ndef typed():\n    return 2\n", name="verified.py")
+    written = {fragments.fragment_file(d) for d in decls.values()}     # in build/generated/
+    beside = {fragments.INDEX, "verified-typed.tex"}                   # the index, typed math's marks
+    assert len(written) == 2 and not written & beside, written

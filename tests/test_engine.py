@@ -389,6 +389,33 @@ def test_every_engine_module_is_described_in_the_package_docstring_and_the_readm
     assert [m for m in modules if not re.search(rf"\b{m}\b", layout)] == []
 
 
+def test_no_engine_module_writes_another_modules_state_and_the_format_code_has_no_threads():
+    """State is passed as objects: no engine module assigns to a name of another module, or
+    changes a module-level object of another (``latex.X = ...``, ``store.X[:] = ...``); none
+    declares ``global``.  The format is made and tried without threads (processes only)."""
+    import ast
+
+    engine = Path(__file__).resolve().parent.parent / "hw1" / "engine"
+    found = []
+    for path in sorted(engine.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   and node.module == "hw1.engine" for alias in node.names}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                found.append(f"{path.name}:{node.lineno} global {', '.join(node.names)}")
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+            for target in targets:
+                while isinstance(target, (ast.Subscript, ast.Attribute)):
+                    if isinstance(target.value, ast.Name) and target.value.id in modules:
+                        found.append(f"{path.name}:{node.lineno} writes {target.value.id}.")
+                    target = target.value
+    assert found == []
+    for name in ("latex.py", "texformat.py", "ahead.py"):
+        assert "threading" not in (engine / name).read_text(encoding="utf-8"), name
+
+
 def test_the_engine_imports_nothing_of_the_homework():
     """Every import written anywhere in hw1/engine/ (at the top or inside a function), read with
     ast: what it names of the hw1 package lies inside hw1/engine/."""
@@ -689,3 +716,15 @@ def test_an_environment_left_open_is_named_when_tex_stops_further_on(fixture_cop
                          "LaTeX Error: Something's wrong--perhaps a missing \\item.", out.stderr
     assert f"  likely cause: doc/part.tex:{line_of(part, 'begin{itemize}')}: " \
            "\\begin{itemize} is never closed in this file" in message, out.stderr
+
+
+@slow
+def test_a_module_named_verified_with_a_value_named_names_is_built_once(fixture_copy):
+    (fixture_copy / "doc" / "verified.py").write_text(
+        "from hw1.engine import value\n\n\n@value\ndef names():\n    return 3\n", encoding="utf-8")
+    edit(fixture_copy / "doc" / "part.tex", "The slope", "Three is \\val{verified.names}. The slope")
+    out = invoke(fixture_copy, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    again = invoke(fixture_copy, "build-pdf", "--explain")
+    assert again.returncode == 0 and "0 rebuilt" in again.stdout, again.stdout
+    assert "pdf: build/main.pdf is up to date" in again.stdout

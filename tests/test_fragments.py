@@ -67,9 +67,10 @@ def test_index_names_every_declaration_but_mistakes_and_checks_nothing_else(tmp_
     def decl(name, kind, inputs=(), wrong=False):
         return Declaration(name, kind, "doc.m", name.split(".")[1], "doc/m.py", 3, inputs, wrong, "0")
 
-    (tmp_path / "m-v.tex").write_text(fragments.value_fragment("m.v", "doc/m.py:3", "4.2"))
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "m-v.tex").write_text(fragments.value_fragment("m.v", "doc/m.py:3", "4.2"))
     claim = fragments.claim_fragment("m.c", "doc/m.py:3", "a &= b", "", 0.0, "x", 2)
-    (tmp_path / "m-c.tex").write_text(claim)
+    (tmp_path / "fragments" / "m-c.tex").write_text(claim)
     found = [decl("m.run", "experiment"), decl("m.v", "value", ("m.run",)), decl("m.c", "claim"),
              decl("m.bad", "claim", wrong=True), decl("m.plot_a", "figure", ("m.run",))]
     index = fragments.index(found, tmp_path)

@@ -262,3 +262,16 @@ def test_an_entry_that_names_other_outputs_than_its_own_is_not_reused(tmp_path):
     manifest.artifacts["m.v"] = {"key": store.key_of(parts), "components": parts,
                                  "outputs": {"build/cache/manifest.json": "h"}}
     assert store.why_stale(decl, parts, manifest) == "its record names other outputs than its own"
+
+
+def test_outputs_an_artifact_no_longer_has_are_removed_when_it_is_recorded(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
+    old = tmp_path / "build" / "generated" / "m-v.tex"
+    old.parent.mkdir(parents=True)
+    old.write_text("old place")
+    decl = Declaration("m.v", "value", "doc.m", "v", "doc/m.py", 1, (), False, "0")
+    manifest = Manifest(tmp_path / "manifest.json")
+    manifest.artifacts["m.v"] = {"key": "k", "components": {}, "outputs": {"build/generated/m-v.tex": "h"}}
+    store.record(manifest, decl, {"code": "0"}, {"outputs": {"build/generated/fragments/m-v.tex": "h"}})
+    assert not old.exists()

@@ -18,15 +18,13 @@ def test_everything_present_here_is_reported_in_one_line():
 
 
 def test_it_checks_what_the_document_loads(tmp_path, monkeypatch):
-    from hw1.engine import paths
-
     doc = tmp_path / "doc"
     doc.mkdir()
     (doc / "main.tex").write_text("\\documentclass[11pt]{report}\n\\usepackage[svgnames]{xcolor}\n"
                                   "\\usepackage{natbib, fancyhdr}%\\usepackage{commented}\n"
                                   "\\usepackage{verified}\n\\input{part}\n", encoding="utf-8")
     (doc / "part.tex").write_text("\\RequirePackage{nosuchpackage}\n", encoding="utf-8")
-    monkeypatch.setattr(paths, "DOC", doc)
+    monkeypatch.setattr(toolchain, "document_folders", lambda: [doc])
     assert toolchain.document_files() == ["report.cls", "xcolor.sty", "natbib.sty", "fancyhdr.sty",
                                           "nosuchpackage.sty"]
     assert toolchain.missing() == ["nosuchpackage.sty"]
@@ -76,3 +74,4 @@ def test_a_failed_install_is_reported_with_its_output(monkeypatch):
 
     with pytest.raises(toolchain.ToolchainError, match=r"\(exit 100\):\nE: Unable to locate package x"):
         toolchain.ensure(echo=lambda line: None, run=run)
+

@@ -25,7 +25,7 @@ from hw1.engine import deps, paths
 from hw1.engine.declare import KINDS
 
 CACHE_FILE = paths.DECLARATIONS_CACHE
-FORMAT = 4
+FORMAT = 5
 ENGINE_MODULES = ("hw1.engine", "hw1.engine.declare")   # where the decorators come from
 
 
@@ -174,8 +174,30 @@ def scan_source(source: bytes, file: str) -> dict:
                       "set_by_decorator": sorted(keywords) if kind == "experiment" else [],
                       "wrong": wrong, "own": _digest(node), "used": used,
                       "imports": _runtime_imports(start, functions, aliases, summaries)})
+    _check_once(tree, found, file)
     shared_used = sorted({n.id for s in shared for n in ast.walk(s) if isinstance(n, ast.Name)})
     return {"declarations": found, "shared": _digest(shared), "shared_used": shared_used}
+
+
+def _check_once(tree: ast.Module, found: list[dict], file: str) -> None:
+    """A declared name is bound once in its module: a second function (or class, or
+    assignment) of the same name would silently replace the first when the module runs."""
+    declared = {d["function"]: d for d in reversed(found)}      # the first of each name
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound = [node.name]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        else:
+            continue
+        for name in bound:
+            first = declared.get(name)
+            if first is not None and node.lineno != first["line"]:
+                earlier, later = sorted((node.lineno, first["line"]))
+                raise DiscoveryError(f"{file}:{later}: {name} is defined twice, at lines {earlier} and "
+                                     f"{later} (the @{first['kind']} is at line {first['line']}); the second "
+                                     "would replace the first when the module runs: give each its own name")
 
 
 def _module_aliases(tree: ast.Module) -> dict[str, str]:

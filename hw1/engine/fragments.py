@@ -1,6 +1,6 @@
 r"""The LaTeX the build writes: one small fragment per claim or value, and the index of names.
 
-Fragments go to build/generated/ and define names that ``verified.sty`` reads:
+Fragments go to build/generated/fragments/ and define names that ``verified.sty`` reads:
 ``\hwsetclaim{name}{lhs &= rhs}{space}{mark}``, ``\hwsetvalue{name}{text}``; the index
 (``verified-names.tex``) holds their text, each figure's file and every provenance note, so that
 TeX reads one file at \begin{document} rather than one per name (0.15 s of a pass for 80 names).
@@ -194,8 +194,14 @@ def declaration_at(index_text: str, line: int) -> str | None:
     return None
 
 
+FRAGMENTS = "fragments"   # their own folder: no declaration's name can be the index's (verified.names)
+
+
 def fragment_file(decl) -> str:
-    return f"{decl.stem}.tex"
+    """Where a claim's or value's fragment goes, relative to build/generated/: a folder of
+    their own, so that no name a module declares collides with the files the build writes
+    beside them (the index, verified-names.tex, is also what ``verified.names`` would give)."""
+    return f"{FRAGMENTS}/{decl.stem}.tex"
 
 
 def index(found: list, folder) -> str:

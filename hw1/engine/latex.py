@@ -413,7 +413,7 @@ def refuse_special(outdir: Path) -> None:
     for folder in (outdir, texformat.FMT_DIR):
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.name.startswith(f"{paths.JOB}."):
+                if path.name.startswith((f"{paths.JOB}.", f"{paths.JOB}-dump.")):   # (the format's source)
                     paths.refuse_special(path)
 
 

@@ -2,7 +2,7 @@
 
 Every declaration the document can show is an artifact: an experiment's data
 (build/cache/data/<name>.json), a value's or a claim's LaTeX fragment
-(build/generated/<module>-<function>.tex), a figure (figures/<module>-<function>.pdf).  Each
+(build/generated/fragments/<module>-<function>.tex), a figure (figures/<module>-<function>.pdf).  Each
 records a key: the hash of everything its output depends on (its own code and the code of its
 module it relies on, the project's modules that module imports, the versions of the libraries
 those import, the engine code that turns its result into output, and the content of the
@@ -290,9 +290,15 @@ def _produce_in_worker(decl: Declaration) -> dict:
 
 
 def record(manifest: Manifest, decl: Declaration, parts: dict, entry: dict) -> None:
-    """Vouch for an artifact's outputs: only now will a later build trust them."""
+    """Vouch for an artifact's outputs: only now will a later build trust them.  Outputs it
+    had before and no longer has (an engine that moved them) are removed."""
+    old = manifest.artifacts.get(decl.name, {}).get("outputs", {})
     manifest.artifacts[decl.name] = {"key": key_of(parts), "components": parts, **entry}
     manifest.save(batched=True)
+    for rel in set(old) - set(entry["outputs"]):
+        path = paths.output_file(rel)         # checked on loading too: never outside build/, figures/
+        if path is not None:
+            path.unlink(missing_ok=True)
 
 
 def forget_removed(manifest: Manifest, found: list[Declaration]) -> list[str]:
@@ -312,7 +318,10 @@ def forget_removed(manifest: Manifest, found: list[Declaration]) -> list[str]:
 def remove_orphans() -> None:
     """Temporary files left by an interrupted build (their names start with '.' and hold
     '.tmp-'); no build ever trusts them, and here they go."""
-    for folder in (paths.GENERATED, paths.FIGURES, DATA, paths.CACHE, paths.BUILD):
+    from hw1.engine import fragments
+
+    for folder in (paths.GENERATED / fragments.FRAGMENTS, paths.GENERATED, paths.FIGURES, DATA, paths.CACHE,
+                   paths.BUILD):
         if folder.is_dir():
             for temp in folder.glob(".*.tmp-*"):
                 temp.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ second; otherwise, on Debian/Ubuntu as root (or with password-less sudo) it runs
 anywhere else it prints the exact command to run.
 
 What it checks: the programs the build runs, the packages ``verified.sty`` loads, and the
-classes and packages the configured document loads, read from the ``\\documentclass``,
+classes and packages the configured documents load, read from the ``\\documentclass``,
 ``\\usepackage`` and ``\\RequirePackage`` lines of the ``.tex`` files in its folder (a package
 that a package loads in turn, or a font, is not seen there: TeX names it when it runs).
 """
@@ -38,13 +38,18 @@ EXTRA = "texlive-latex-extra"
 LOADS = re.compile(r"\\(documentclass|usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}")
 
 
-def document_files() -> list[str]:
-    """The classes and packages the document's .tex files load (``article.cls``, ``natbib.sty``...),
-    in the order found; the engine's own ``verified`` aside."""
+def document_folders() -> list:
+    """The folders of every configured document (``[tool.hw1]``, or each of several)."""
     from hw1.engine import paths
 
+    return list(dict.fromkeys(paths.ROOT / d["doc"] for d in paths.DOCUMENTS.values()))
+
+
+def document_files() -> list[str]:
+    """The classes and packages the documents' .tex files load (``article.cls``, ``natbib.sty``...),
+    in the order found; the engine's own ``verified`` aside."""
     found: dict[str, None] = {}
-    for tex in sorted(paths.DOC.rglob("*.tex")):
+    for tex in [t for folder in document_folders() for t in sorted(folder.rglob("*.tex"))]:
         try:
             text = tex.read_text(encoding="utf-8", errors="replace")
         except OSError:

@@ -23,8 +23,10 @@ and marked in the PDF row by row.
   holds no relation (an expression, text) is not checked: unless the display is marked
   ``\unchecked``, the build warns and ``invoke check --strict`` fails, naming the row and why.
 - **Cache.** A display's verdict is kept in ``build/cache/typed.json`` under the hash of its
-  text, the source of its notation's module and of the project modules that one imports, and
-  this engine code; a build imports the notation (and torch) only for a display it has not seen.
+  text, of its notation's module (its module-level code and the functions that code names, not
+  the declarations' bodies: editing a figure checks nothing again) and of the project modules
+  that one imports, and of this engine code; a build imports the notation (and torch and lark)
+  only for a display it has not seen.
 """
 
 from __future__ import annotations
@@ -301,16 +303,42 @@ def _module_for(tex: Path) -> Path | None:
     return py if py.is_file() else None
 
 
+def _module_level(source: bytes) -> str:
+    """The module's code that can make its NOTATION: every statement at module level but the
+    definitions of functions and classes, and the definitions it names (``meaning=_sigmoid``),
+    transitively.  A declaration's body (a figure's plotting code) is not in it, so editing one
+    does not check the typed displays again."""
+    import ast
+
+    tree = ast.parse(source)
+    definition = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    defs = {n.name: n for n in tree.body if isinstance(n, definition)}
+    kept = [n for n in tree.body if not isinstance(n, definition)]
+    names: set[str] = set()
+    todo = list(kept)
+    while todo:
+        node = todo.pop()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in defs and sub.id not in names:
+                names.add(sub.id)
+                todo.append(defs[sub.id])
+    return ast.dump(ast.Module(body=kept + [defs[n] for n in sorted(names)], type_ignores=[]))
+
+
 def _notation_key(module: Path | None) -> str:
+    """What the displays of a file are checked with: its module's code that makes the notation,
+    and the sources of the project modules that module imports."""
     if module is None:
         return "none"
     from hw1.engine import deps
     from hw1.engine.discover import module_name
 
+    own = paths.rel(module)
     try:
-        closure = deps.closure(module_name(module))
+        closure = {rel: h for rel, h in deps.closure(module_name(module)).items() if rel != own}
+        closure[own] = deps.sha256_bytes(_module_level(module.read_bytes()).encode())
     except (ValueError, SyntaxError, OSError):
-        closure = {paths.rel(module): deps.sha256_file(module)}
+        closure = {own: deps.sha256_file(module)}
     return hashlib.sha256(json.dumps(closure, sort_keys=True).encode()).hexdigest()[:16]
 
 
