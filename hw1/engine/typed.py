@@ -47,9 +47,7 @@ ENVS = SPLIT_ENVS + WHOLE_ENVS + UNWRAPPED
 BEGIN = re.compile(r"\\begin\{(%s)(\*?)\}" % "|".join(ENVS))
 STARTS = re.compile(BEGIN.pattern + r"|(?<!\\)\\\[|(?<!\\)\$\$")
 MARK = re.compile(r"\\unchecked(?![A-Za-z@])")
-CHECKEDBY = re.compile(r"\\checkedby\s*\{([^{}]*)\}")
-NOT_READ = re.compile(r"\\(label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(nonumber|notag|unchecked)(?![A-Za-z@])"
-                      r"|\\checkedby\s*\{[^{}]*\}")
+NOT_READ = re.compile(r"\\(label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(nonumber|notag|unchecked)(?![A-Za-z@])")
 CACHE_FILE = "typed.json"
 ENGINE_FILES = ("notation.py", "mathread.py", "mathcheck.py", "mathgrammar.lark", "typed.py")
 
@@ -82,7 +80,6 @@ class Display:
     env: str                      # align, align*, equation, \[, $$
     body: str
     unchecked: bool
-    checkedby: str | None
     pieces: list[Piece] = field(default_factory=list)
     fresh: bool = False           # read and checked by this build (not from the cache)
 
@@ -190,9 +187,7 @@ def find_displays(path: Path, text: str | None = None, macros: dict | None = Non
         body = code[m.end(): stop]
         if env.rstrip("*") == "alignat":
             body = re.sub(r"^\s*\{[^{}]*\}", lambda g: " " * len(g.group(0)), body)
-        d = Display(rel, _line(code, m.start()), _line(code, stop), what, env, body,
-                    bool(MARK.search(body)), (CHECKEDBY.search(body).group(1).strip()
-                                              if CHECKEDBY.search(body) else None))
+        d = Display(rel, _line(code, m.start()), _line(code, stop), what, env, body, bool(MARK.search(body)))
         d.pieces = _pieces(d, code, m.end(), macros or {})
         found.append(d)
         pos = len(code) if end < 0 else end + len(close)
