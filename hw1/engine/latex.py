@@ -236,8 +236,8 @@ def tex_said(text: str) -> str | None:
         if what.startswith(_BOILERPLATE):
             continue
         rest = text[m.end() + 1:].split("\n", 1)[0]
-        if rest.strip() and not rest.startswith((" ", "!", "(", "l.", "<", "Type", "See ")):
-            what = f"{what} {rest.strip()}"         # pdfTeX wraps its messages at 79 columns
+        if len(m.group(0)) >= 79 and rest.strip():   # pdfTeX wraps its own messages at 79 columns
+            what = f"{what} {rest.strip()}"
         found = what
     return found
 
