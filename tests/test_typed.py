@@ -134,3 +134,72 @@ def test_strict_names_every_unmarked_row_it_cannot_check(typed_copy):
     assert errors[1].startswith(f"error: doc/typed.tex:{first + 2}:") and "holds no relation" in errors[1]
     edit(tex, "  a &= \\mathbf{x} \\\\", "  \\unchecked a &= \\mathbf{x} \\\\")
     assert invoke(typed_copy, "check", "--strict").returncode == 0
+
+
+# -- \checkedby: a display checked with a declaration's points and references ------------------
+
+def _by_display(tmp_path, row: str):
+    from hw1.engine.mathcheck import Checker
+    from hw1.engine.notation import Notation
+
+    N = Notation()
+    N.vector(r"\mathbf{x}", "x", size=N.size("n", 3))
+    N.scalar("c")
+    N.scalar("a")
+    tex = tmp_path / "a.tex"
+    tex.write_text("\\begin{align}\n  %s \\checkedby{a.scaled}\n\\end{align}\n" % row, encoding="utf-8")
+    (d,) = typed.find_displays(tex)
+    return d, N, Checker(N)
+
+
+def _backing(points=None):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    points = points or [{"c": float(rng.normal()), r"\mathbf{x}": rng.normal(size=3)} for _ in range(4)]
+    return typed.Backing("a.scaled", points, lambda p: {"by hand": (p["c"] + 1) * np.asarray(
+        p.get(r"\mathbf{x}", p.get("x")))}, 1e-10)
+
+
+def test_checkedby_is_found_and_not_read(tmp_path):
+    d, _, _ = _by_display(tmp_path, r"c\mathbf{x} + \mathbf{x} &= (c + 1)\mathbf{x}")
+    assert d.checkedby == "a.scaled"
+    assert [p.text for p in d.pieces] == [r"c\mathbf{x} + \mathbf{x} &= (c + 1)\mathbf{x}"]
+
+
+def test_a_right_display_matches_every_reference_at_every_point(tmp_path):
+    d, N, checker = _by_display(tmp_path, r"c\mathbf{x} + \mathbf{x} &= (c + 1)\mathbf{x}")
+    typed._check_by(d, N, checker, _backing())
+    (p,) = d.pieces
+    assert p.problem == ""
+    assert [(s["left"], s["right"], s["ok"], s["points"]) for s in p.steps] == [
+        (r"c\mathbf{x} + \mathbf{x}", "reference 'by hand' of a.scaled", True, 4),
+        (r"(c + 1)\mathbf{x}", "reference 'by hand' of a.scaled", True, 4)]
+    assert p.error <= 4e-16        # a few float64 operations on numbers of order one
+    assert "hwtypedmark" in typed.Report([d], 1).marks()
+
+
+def test_a_wrong_coefficient_fails_naming_the_reference_and_the_error(tmp_path):
+    d, N, checker = _by_display(tmp_path, r"c\mathbf{x} + \mathbf{x} &= (c + 2)\mathbf{x}")
+    typed._check_by(d, N, checker, _backing())
+    (failure,) = typed.Report([d], 1).failures()
+    assert failure.startswith(f"{d.file}:2: typed formula does not hold: `(c + 2)\\mathbf{{x}} = reference "
+                              "'by hand' of a.scaled`: max rel. error ")
+    (bad,) = d.pieces[0].failed
+    assert 0.1 < bad["error"] < 10 and "hwtypedmark" not in typed.Report([d], 1).marks()
+
+
+def test_a_symbol_the_points_do_not_give_is_an_error_naming_it(tmp_path):
+    d, N, checker = _by_display(tmp_path, r"c\mathbf{x} + a\mathbf{x} &= (c + 1)\mathbf{x}")
+    with pytest.raises(typed.TypedError, match=r"a.tex:2: \\checkedby\{a.scaled\}: the point gives no value "
+                                               r"for a \(`c\\mathbf\{x\} \+ a\\mathbf\{x\}` needs it\)"):
+        typed._check_by(d, N, checker, _backing())
+
+
+def test_a_key_that_names_no_symbol_is_an_error_naming_it(tmp_path):
+    d, N, checker = _by_display(tmp_path, r"c\mathbf{x} + \mathbf{x} &= (c + 1)\mathbf{x}")
+    with pytest.raises(typed.TypedError, match=r"the point's key 'q' names no symbol of the notation"):
+        typed._check_by(d, N, checker, _backing([{"c": 1.0, "x": [1.0, 2.0, 3.0], "q": 2.0}]))
+    ok = _backing([{"c": 1.0, "x": [1.0, 2.0, 3.0]}])     # a spelling of the vector, as a flat list
+    typed._check_by(d, N, checker, ok)
+    assert all(s["ok"] for s in d.pieces[0].steps)

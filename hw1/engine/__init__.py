@@ -3,7 +3,8 @@ hw1 package outside ``hw1/engine/`` (a test walks its import graph).
 
 What an author uses:
 - ``declare``: the decorators an author writes (``experiment``, ``value``, ``figure``,
-  ``claim``, ``check``), re-exported here: ``from hw1.engine import claim, value``.
+  ``claim``, ``check``; ``references``: the numbers behind a typed display's ``\\checkedby``),
+  re-exported here: ``from hw1.engine import claim, value``.
 - ``number`` (from ``fragments``): a number formatted as ``@value`` formats it (true minus
   sign, ``\\times 10^{k}``), for a table's cells: ``from hw1.engine import number``.
 - ``claims``: a claim ``lhs = rhs``, printed and checked numerically on seeded points;
@@ -30,7 +31,7 @@ What the build runs:
 Importing this package imports only the standard library.
 """
 
-from hw1.engine.declare import check, claim, experiment, figure, value
+from hw1.engine.declare import check, claim, experiment, figure, references, value
 from hw1.engine.fragments import number
 
-__all__ = ["check", "claim", "experiment", "figure", "number", "value"]
+__all__ = ["check", "claim", "experiment", "figure", "number", "references", "value"]

@@ -100,6 +100,31 @@ def claim(function: Callable | None = None, /, *, lhs=None, points: Callable | N
                  ("lhs", "points", "against", "tol", "wrong", "space"))
 
 
+class References:
+    """What ``references(...)`` records: points and references, with no formula of their own."""
+
+    __slots__ = ("points", "against", "tol")
+
+    def __init__(self, points, against, tol):
+        self.points, self.against, self.tol = points, against, tol
+
+    def __repr__(self) -> str:
+        return f"References(points={self.points!r}, against={self.against!r}, tol={self.tol!r})"
+
+
+def references(*, points: Callable, against: Callable, tol: float | None = None) -> References:
+    """The seeded points and the references that check a typed display naming them with
+    ``\\checkedby{module.name}`` (``name = references(points=..., against=...)`` at module level):
+    the display's formula is the author's LaTeX, these are the numbers it must match.
+    ``points()`` (no parameters) gives dicts from the notation's symbols (a spelling, or a sympy
+    symbol of that name) to values; ``against(point)`` gives ``{method: value}``; ``tol`` is the
+    claims' tolerance (1e-10 by default).  A ``@claim`` can be named the same way (its points and
+    references are used, not its formula)."""
+    if not callable(points) or not callable(against):
+        raise TypeError("references(points=..., against=...): both are functions")
+    return References(points, against, tol)
+
+
 def check(function: Callable | None = None, /, *, tol: float | None = None, method: str = ""):
     """A numerical check shown by ``invoke check``.  The function returns a measured error
     (ok when at most ``tol``), a bool (ok when true), or a dict of either, one row per key."""

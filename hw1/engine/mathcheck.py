@@ -41,6 +41,10 @@ class CheckError(ValueError):
     """A side that cannot be evaluated (shapes that do not fit, a tensor-valued derivative)."""
 
 
+class MissingValue(CheckError):
+    """A free symbol a formula needs that the given point does not give (``\\checkedby``)."""
+
+
 @dataclass(frozen=True)
 class Step:
     """One relation of a row: ``left rel right``, its verdict and largest error."""
@@ -96,6 +100,8 @@ class Evaluator:
         elif sym.kind == "size":
             value = self.torch.tensor(float(sym.value), dtype=self.torch.float64)
         else:
+            if sym not in self.point:
+                raise MissingValue(f"the point gives no value for {sym.name}")
             value = self.point[sym]
         self.memo[sym] = value
         return value

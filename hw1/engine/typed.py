@@ -22,11 +22,20 @@ and marked in the PDF row by row.
   largest error and the diagnosis.  A row that cannot be read (an unknown symbol, no notation) or
   holds no relation (an expression, text) is not checked: unless the display is marked
   ``\unchecked``, the build warns and ``invoke check --strict`` fails, naming the row and why.
+- **Checked by references.** ``\checkedby{module.name}`` inside a display (nothing typeset)
+  checks it against the points and references of ``name = references(points=..., against=...)``
+  (or of a ``@claim``) in ``module.py`` beside the ``.tex``: every side of every row is evaluated
+  at each point (the point's keys are the notation's symbols, by spelling or name; a symbol the
+  row needs must be given) and compared with each reference with ``rel_err`` and the claims'
+  tolerance.  A side that differs stops the build at its row, naming the reference and the
+  largest error; a name that is not such a declaration, a key that names no symbol, a symbol the
+  points do not give, stop it too (``TypedError``).
 - **Cache.** A display's verdict is kept in ``build/cache/typed.json`` under the hash of its
   text, of its notation's module (its module-level code and the functions that code names, not
   the declarations' bodies: editing a figure checks nothing again) and of the project modules
-  that one imports, and of this engine code; a build imports the notation (and torch and lark)
-  only for a display it has not seen.
+  that one imports, and of this engine code (a display with ``\checkedby``: and of the whole
+  source of the module it names and of what that imports: editing the references checks it
+  again); a build imports the notation (and torch and lark) only for a display it has not seen.
 """
 
 from __future__ import annotations
@@ -47,7 +56,9 @@ ENVS = SPLIT_ENVS + WHOLE_ENVS + UNWRAPPED
 BEGIN = re.compile(r"\\begin\{(%s)(\*?)\}" % "|".join(ENVS))
 STARTS = re.compile(BEGIN.pattern + r"|(?<!\\)\\\[|(?<!\\)\$\$")
 MARK = re.compile(r"\\unchecked(?![A-Za-z@])")
-NOT_READ = re.compile(r"\\(label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(nonumber|notag|unchecked)(?![A-Za-z@])")
+CHECKEDBY = re.compile(r"\\checkedby\s*\{([^{}]*)\}")
+NOT_READ = re.compile(r"\\(label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(nonumber|notag|unchecked)(?![A-Za-z@])"
+                      r"|\\checkedby\s*\{[^{}]*\}")
 CACHE_FILE = "typed.json"
 ENGINE_FILES = ("notation.py", "mathread.py", "mathcheck.py", "mathgrammar.lark", "typed.py")
 
@@ -80,6 +91,7 @@ class Display:
     env: str                      # align, align*, equation, \[, $$
     body: str
     unchecked: bool
+    checkedby: str | None = None  # module.name of the references(...) or @claim that check it
     pieces: list[Piece] = field(default_factory=list)
     fresh: bool = False           # read and checked by this build (not from the cache)
 
@@ -187,7 +199,9 @@ def find_displays(path: Path, text: str | None = None, macros: dict | None = Non
         body = code[m.end(): stop]
         if env.rstrip("*") == "alignat":
             body = re.sub(r"^\s*\{[^{}]*\}", lambda g: " " * len(g.group(0)), body)
-        d = Display(rel, _line(code, m.start()), _line(code, stop), what, env, body, bool(MARK.search(body)))
+        by = CHECKEDBY.search(body)
+        d = Display(rel, _line(code, m.start()), _line(code, stop), what, env, body, bool(MARK.search(body)),
+                    by.group(1).strip() if by else None)
         d.pieces = _pieces(d, code, m.end(), macros or {})
         found.append(d)
         pos = len(code) if end < 0 else end + len(close)
@@ -337,6 +351,22 @@ def _notation_key(module: Path | None) -> str:
     return hashlib.sha256(json.dumps(closure, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _backing_key(tex: Path, name: str) -> str:
+    r"""What a display's ``\checkedby{module.name}`` checks it with: the whole source of that
+    module (its points and references are in it) and of the project modules it imports."""
+    from hw1.engine import deps
+    from hw1.engine.discover import module_name
+
+    module = tex.parent / f"{name.partition('.')[0]}.py"
+    if not module.is_file():
+        return "none"
+    try:
+        closure = deps.closure(module_name(module))
+    except (ValueError, SyntaxError, OSError):
+        closure = {paths.rel(module): deps.sha256_file(module)}
+    return hashlib.sha256(json.dumps([name, closure], sort_keys=True).encode()).hexdigest()[:16]
+
+
 def load_notation(module: Path):
     """The ``NOTATION`` of a document's module (None if it defines none)."""
     import importlib
@@ -397,6 +427,206 @@ def _check_display(d: Display, notation, checker) -> None:
             continue
         piece.steps = [{"left": s.left, "rel": s.rel, "right": s.right, "ok": s.ok, "error": s.error,
                         "diagnosis": s.diagnosis, "points": s.points, "tol": s.tol} for s in steps]
+
+
+# -- displays checked by a declaration's references (\checkedby{module.name}) ------------------
+
+@dataclass
+class Backing:
+    r"""The points and references a ``\checkedby`` names: ``points`` as the author gave them."""
+
+    label: str                    # module.name
+    points: list
+    against: object
+    tol: float
+
+
+def backing(tex: Path, d: Display) -> Backing:
+    r"""What ``\checkedby{module.name}`` in ``d`` names: a ``references(points=, against=)`` or a
+    ``@claim`` of the module ``module.py`` beside ``tex``, its points computed (TypedError, at the
+    display's file:line, for a name that is not one, or points that cannot be made)."""
+    import importlib
+    import inspect
+
+    from hw1.engine.claims import DEFAULT_TOL
+    from hw1.engine.declare import References, declared
+    from hw1.engine.discover import module_name
+
+    where = f"{d.file}:{d.line}: \\checkedby{{{d.checkedby}}}"
+    stem, _, name = (d.checkedby or "").partition(".")
+    if not stem or not name.isidentifier():
+        raise TypedError(f"{where}: expected module.name (a references(...) or @claim of a module beside "
+                         f"{d.file})")
+    module = tex.parent / f"{stem}.py"
+    if not module.is_file():
+        raise TypedError(f"{where}: there is no module {paths.rel(module)}")
+    if str(paths.ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.ROOT))
+    try:
+        mod = importlib.import_module(module_name(module))
+    except Exception as exc:
+        raise TypedError(f"{where}: {paths.rel(module)} cannot be imported: "
+                         f"{type(exc).__name__}: {exc}") from None
+    obj = getattr(mod, name, None)
+    record = declared(obj) if obj is not None else None
+    if isinstance(obj, References):
+        points, against, tol = obj.points, obj.against, obj.tol
+    elif record is not None and record.kind == "claim":
+        points, against, tol = (record.options.get(k) for k in ("points", "against", "tol"))
+    else:
+        known = [k for k, v in vars(mod).items() if isinstance(v, References)
+                 or (callable(v) and getattr(declared(v), "kind", None) == "claim")]
+        what = "there is no such name" if obj is None else f"it is a {type(obj).__name__}"
+        raise TypedError(f"{where}: {name} of {paths.rel(module)} is not a references(points=..., "
+                         f"against=...) or a @claim ({what}); known: {', '.join(known) or 'none'}")
+    if not callable(points) or not callable(against):
+        raise TypedError(f"{where}: {name} needs points= and against= (functions), to check the display with")
+    if any(p.default is p.empty for p in inspect.signature(points).parameters.values()):
+        raise TypedError(f"{where}: points= of {name} reads experiments; a display is checked with points "
+                         "that need no data")
+    try:
+        made = list(points())
+    except Exception as exc:
+        raise TypedError(f"{where}: points= of {name} raised {type(exc).__name__}: {exc}") from None
+    if not made or not all(isinstance(p, dict) for p in made):
+        raise TypedError(f"{where}: points= of {name} gave no points (expected a list of dicts)")
+    return Backing(d.checkedby, made, against, DEFAULT_TOL if tol is None else float(tol))
+
+
+def _symbol_for(key, notation, checker):
+    """The notation's symbol a point's key names (a spelling, or a sympy symbol's name), or None."""
+    from hw1.engine.mathread import ReadError, read_expr
+
+    text = key if isinstance(key, str) else getattr(key, "name", str(key))
+    for sym in notation.symbols:
+        if text in sym.spellings:
+            return sym
+    try:
+        node = read_expr(text, notation, spelled=checker.spelled, parses=checker.parses)
+    except ReadError:
+        return None
+    return node.args[0] if node.op == "sym" else None
+
+
+def _torch_point(point: dict, notation, checker, where: str) -> dict:
+    """A point of a Backing as mathcheck's point: {Symbol: float64 tensor of the notation's shape}."""
+    import numpy as np
+
+    out = {}
+    for key, value in point.items():
+        sym = _symbol_for(key, notation, checker)
+        if sym is None:
+            raise TypedError(f"{where}: the point's key {key!r} names no symbol of the notation")
+        if sym.kind == "size":
+            if np.ndim(value) != 0 or float(value) != sym.value:
+                raise TypedError(f"{where}: the point gives {key!r} = {value!r}, the notation's size "
+                                 f"{sym.name} is {sym.value}")
+            continue
+        if sym.kind not in ("scalar", "vector", "matrix"):
+            raise TypedError(f"{where}: the point's key {key!r} names the {sym.kind} {sym.name}: a point "
+                             "gives values of free symbols (scalars, vectors, matrices)")
+        shape = tuple(notation.size_value(s) for s in sym.shape)
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != shape and not (sym.kind != "matrix" and arr.size == max(1, int(np.prod(shape)))):
+            raise TypedError(f"{where}: the point gives {key!r} of shape {arr.shape}, the notation declares "
+                             f"{sym.name} of shape {shape}")
+        out[sym] = checker.torch.tensor(arr.reshape(shape), dtype=checker.torch.float64)
+    return out
+
+
+def _check_by(d: Display, notation, checker, by: Backing) -> None:
+    r"""Check the rows of ``d`` against ``by``: every side of every row, evaluated at each of its
+    points, is compared with each reference there (``rel_err``, ``by.tol``); one step per side and
+    reference.  A point's key that names no symbol, or a symbol a row needs that the points do not
+    give, is a TypedError at the row's line."""
+    import numpy as np
+
+    from hw1.engine.claims import not_finite, rel_err
+    from hw1.engine.mathcheck import CheckError, Evaluator, MissingValue, diagnose
+    from hw1.engine.mathread import ReadError, read_row
+
+    where = f"{d.file}:{d.line}: \\checkedby{{{by.label}}}"
+    if notation is None:
+        raise TypedError(f"{where}: {paths.rel(Path(d.file).with_suffix('.py'))} defines no NOTATION to read "
+                         "the display with")
+    points = [_torch_point(p, notation, checker, where) for p in by.points]
+    refs = []
+    for number, point in enumerate(by.points, 1):
+        try:
+            got = {m: np.asarray(v, dtype=np.float64) for m, v in by.against(point).items()}
+        except Exception as exc:
+            raise TypedError(f"{where}: against= raised {type(exc).__name__}: {exc} "
+                             f"at point {number}") from None
+        if not got:
+            raise TypedError(f"{where}: against= gave no references")
+        for m, v in got.items():
+            if not_finite(v):
+                raise TypedError(f"{where}: the reference {m!r} is not finite ({not_finite(v)}) "
+                                 f"at point {number}")
+        refs.append(got)
+    previous = None
+    for piece in d.pieces:
+        sides = []
+        for _, chain in chains(piece.text):
+            try:
+                row = read_row(chain, notation, spelled=checker.spelled, parses=checker.parses)
+            except ReadError as exc:
+                piece.problem = f"cannot be read{f' at `{exc.token}`' if exc.token else ''}: {exc.what}"
+                break
+            if not row.rels or any(r != "=" for r in row.rels):
+                piece.problem = "a display checked by references holds equations (=) only"
+                break
+            exprs = list(row.exprs)
+            if row.continued:
+                if previous is None:
+                    piece.problem = "the row starts with = but no row before it ends with a formula"
+                    break
+                exprs = [previous, *exprs]
+            sides += [e for e in exprs if e.src not in {s.src for s in sides}]
+            previous = row.exprs[-1]
+        if piece.problem:
+            previous = None
+            continue
+        steps = []
+        for side in sides:
+            if checker.free_indices(side):
+                piece.problem = f"`{side.src}` holds a free index: it cannot be compared with references"
+                break
+            values, trouble = [], ""
+            for point in points:
+                try:
+                    values.append(Evaluator(checker, point).value(side, {}).detach().numpy())
+                except MissingValue as exc:
+                    raise TypedError(f"{d.file}:{piece.line}: \\checkedby{{{by.label}}}: {exc} "
+                                     f"(`{side.src}` needs it)") from None
+                except (CheckError, RuntimeError, ValueError, ArithmeticError, IndexError) as exc:
+                    trouble = f"cannot be evaluated: {exc}".splitlines()[0]
+                    break
+            for method in refs[0]:
+                step = dict(left=side.src, rel="=", right=f"reference {method!r} of {by.label}", tol=by.tol,
+                            points=len(points))
+                worst, why = 0.0, trouble
+                for number, (value, ref) in enumerate(zip(values, refs, strict=False), 1):
+                    want = ref.get(method)
+                    if why:
+                        break
+                    if want is None or value.size != want.size:
+                        why = (f"the side has shape {value.shape}, the reference "
+                               f"{'none' if want is None else want.shape}")
+                    elif not_finite(value):
+                        why = f"the side is not finite ({not_finite(value)}) at point {number}"
+                    else:
+                        worst = max(worst, rel_err(value.reshape(want.shape), want))
+                if why:
+                    steps.append({**step, "ok": False, "error": float("inf"), "diagnosis": why})
+                    continue
+                ok = worst <= by.tol
+                diagnosis = "" if ok else diagnose(np.stack([v.reshape(r[method].shape) for v, r in
+                                                             zip(values, refs, strict=False)]),
+                                                   np.stack([r[method] for r in refs]))
+                steps.append({**step, "ok": ok, "error": worst, "diagnosis": diagnosis})
+        if not piece.problem:
+            piece.steps = steps
 
 
 @dataclass
@@ -509,8 +739,9 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
                 continue
             if key_n is None:
                 key_n = _notation_key(module)
-            key = deps.sha256_bytes(json.dumps([engine, key_n, d.env, [(p.text, p.mark) for p in d.pieces]])
-                                    .encode())
+            by_key = _backing_key(path, d.checkedby) if d.checkedby else None
+            key = deps.sha256_bytes(json.dumps([engine, key_n, by_key, d.env,
+                                                [(p.text, p.mark) for p in d.pieces]]).encode())
             entry = deps.unseal(key, cache.get(key))
             if _valid(entry) and len(entry) == len(d.pieces):
                 for p, e in zip(d.pieces, entry, strict=True):
@@ -527,7 +758,10 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
                         checker = Checker(notation, parses)
                     notations[module] = (notation, checker)
                 notation, checker = notations[module]
-                _check_display(d, notation, checker)
+                if d.checkedby:
+                    _check_by(d, notation, checker, backing(path, d))
+                else:
+                    _check_display(d, notation, checker)
                 d.fresh = True
                 fresh += 1
             used[key] = deps.seal(key, [{"problem": p.problem, "steps": p.steps} for p in d.pieces])
