@@ -100,3 +100,28 @@ def test_strict_names_every_unmarked_row_it_cannot_check(project, tmp_path):
     lines = [line_of(tex, "q &="), line_of(tex, "  \\mathbf{w}^\\top \\mathbf{x}")]
     assert [e.split(":")[2] for e in errors] == [str(n) for n in lines]
     assert "cannot be read at `q`" in errors[0] and "holds no relation" in errors[1]
+
+
+def test_the_display_checked_by_references_is_built_as_shown(project, tmp_path):
+    """The example of "Checked by references": its module code and display, added to Problem 7,
+    build with the display marked; with (y - p) the build stops with the message shown."""
+    text = section()
+    (code,) = [b for b in re.findall(r"^```python\n(.*?)^```$", text, re.M | re.S) if "references(" in b]
+    (display,) = [b for b in re.findall(r"^```latex\n(.*?)^```$", text, re.M | re.S) if "\\checkedby" in b]
+    (message,) = re.findall(r"``(typed formula does not hold: .*?)``", " ".join(text.split("\n")), re.S)
+    copy = copy_built(project, tmp_path / "proj")
+    with open(copy / "doc" / "problem7.py", "a", encoding="utf-8") as f:
+        f.write("\n" + code)
+    tex = copy / "doc" / "problem7.tex"
+    with open(tex, "a", encoding="utf-8") as f:
+        f.write(display)
+    out = invoke(copy, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    pdf = subprocess.run(["pdftotext", str(copy / "build" / "hw1.pdf"), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    assert pdf[pdf.index("Problem 7"):pdf.index("Problem 10")].count("✓") == 4
+    edit(tex, "= (p - y)\\,\\mathbf{x}^\\top \\checkedby", "= (y - p)\\,\\mathbf{x}^\\top \\checkedby")
+    out = invoke(copy, "build-pdf")
+    assert out.returncode != 0
+    line = line_of(tex, "= (y - p)\\,\\mathbf{x}^\\top \\checkedby")
+    assert f"build-pdf failed: doc/problem7.tex:{line}: {message}" in out.stderr

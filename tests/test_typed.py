@@ -203,3 +203,58 @@ def test_a_key_that_names_no_symbol_is_an_error_naming_it(tmp_path):
     ok = _backing([{"c": 1.0, "x": [1.0, 2.0, 3.0]}])     # a spelling of the vector, as a flat list
     typed._check_by(d, N, checker, ok)
     assert all(s["ok"] for s in d.pieces[0].steps)
+
+
+BY_PY = '''
+
+import numpy as np
+
+from hw1.engine import references
+
+
+def draws():
+    rng = np.random.default_rng(3)
+    return [{"x": rng.normal(size=4), "W": rng.normal(size=(3, 4))} for _ in range(6)]
+
+
+def by_hand(point):
+    s = 1 / (1 + np.exp(-(point["W"] @ point["x"])))
+    return {"by hand": np.diag(s * (1 - s))}
+
+
+dyhat_dz = references(points=draws, against=by_hand)
+'''
+BY_TEX = r"""
+\begin{equation}
+  \frac{\partial \yhat}{\partial \mathbf{z}} = \operatorname{diag}\bigl(\yhat \odot (1 - \yhat)\bigr)
+  \checkedby{typed.dyhat_dz}
+\end{equation}
+"""
+
+
+@slow
+def test_a_display_checked_by_references_is_marked_and_rechecked_when_they_change(typed_copy):
+    with open(typed_copy / "doc" / "typed.py", "a", encoding="utf-8") as f:
+        f.write(BY_PY)
+    tex = typed_copy / "doc" / "typed.tex"
+    with open(tex, "a", encoding="utf-8") as f:
+        f.write(BY_TEX)
+    out = invoke(typed_copy, "build-pdf")
+    assert out.returncode == 0, out.stdout + out.stderr
+    marks = (typed_copy / "build" / "generated" / "verified-typed.tex").read_text(encoding="utf-8")
+    assert marks.count("\\hwtypedmark") == 5             # the four rows before, and this display
+    assert pdftext(typed_copy / "build" / "main.pdf").count("✓") == 6
+    # editing the references checks the display again: a wrong reference stops the build at its row
+    edit(typed_copy / "doc" / "typed.py", "np.diag(s * (1 - s))", "np.diag(2 * s * (1 - s))")
+    out = invoke(typed_copy, "build-pdf")
+    line = line_of(tex, r"\frac{\partial \yhat}{\partial \mathbf{z}} = ")
+    assert out.returncode != 0
+    assert f"doc/typed.tex:{line}: typed formula does not hold: " in out.stderr
+    assert "reference 'by hand' of typed.dyhat_dz`: max rel. error 5.00e-01 over 6 points" in out.stderr
+    # a name that is no references(...) or @claim stops the build at the display
+    edit(tex, r"\checkedby{typed.dyhat_dz}", r"\checkedby{typed.dyhat_dzz}")
+    out = invoke(typed_copy, "build-pdf")
+    assert out.returncode != 0
+    assert (f"doc/typed.tex:{line - 1}: \\checkedby{{typed.dyhat_dzz}}: dyhat_dzz of doc/typed.py is not a "
+            "references(points=..., against=...) or a @claim (there is no such name); known: dyhat_dz") \
+        in out.stderr
