@@ -308,7 +308,7 @@ def test_a_reference_entry_that_is_not_finite_is_named_by_its_index():
                   reference=lambda p: {"hand": [1.0, np.nan, 1.0]})
     result = claim.verify()
     assert not result.ok
-    assert result.reason == ("the reference 'hand' is not finite (nan at entry 1) "
+    assert result.reason == ("the reference 'hand' is not finite (nan at entry 2) "
                              "at point 1 of 1 (v: (3,) array)")
 
 

@@ -152,3 +152,20 @@ def test_check_and_watch_say_a_long_declaration_as_it_runs_and_stop_it(fixture_c
     failed = next(k for k, line in enumerate(lines) if "build failed" in line)
     assert progress < failed and f"  {stopped}" in lines[failed + 1], lines
     assert gone(watcher.pid) == []
+
+
+def test_sigterm_to_the_build_alone_stops_it_and_what_its_declarations_started(fixture_copy):
+    """A CI job cancelled, or `timeout`: SIGTERM reaches only the build's own process."""
+    edit(fixture_copy / "doc" / "mini.py", "def slope_at_one():\n",
+         "def slope_at_one():\n    import subprocess\n\n    subprocess.Popen(['sleep', '60'])\n"
+         "    while True:\n        pass\n")
+    proc = start(fixture_copy, "build-pdf")
+    for line in proc.stdout:
+        if "building mini.slope_at_one" in line:
+            break
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out
+    assert "build-pdf: interrupted; nothing it started is left running" in out
+    assert gone(proc.pid) == []

@@ -37,7 +37,8 @@ def test_a_manifest_naming_a_tracked_source_and_a_file_outside_deletes_neither(f
 
 @pytest.mark.parametrize("state", ["build/tex/main.fls", "build/tex/main.aux", "build/tex/main.log",
                                    "build/cache/manifest.json", "build/cache/hashes.json",
-                                   "build/generated/verified-names.tex", "build/.lock"])
+                                   "build/generated/verified-names.tex", "build/.lock",
+                                   "build/tex/fmt/main.fls", "build/tex/fmt/main-dump.tex"])
 def test_a_fifo_in_place_of_a_state_file_is_refused_not_waited_on(fixture_copy, state):
     path = fixture_copy / state
     path.unlink(missing_ok=True)

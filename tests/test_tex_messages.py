@@ -24,7 +24,9 @@ STOP = "! Undefined control sequence.\nl.5 \\foo\n\n! Emergency stop.\n<*> doc/m
 
 @pytest.mark.parametrize("text, said", [
     (FATAL_FORMAT, "Fatal format file error; I'm stymied"),
-    (BUFSIZE, "Unable to read an entire line---bufsize=200000. Please increase buf_size in texmf.cnf."),
+    (BUFSIZE, "Unable to read an entire line---bufsize=200000."),
+    ("! TeX capacity exceeded, sorry [input stack size=10000].\n\\emph #1->\\emph {#1}\n",
+     "TeX capacity exceeded, sorry [input stack size=10000]."),
     (BAD_FIGURE, "pdflatex (file figures/mini-curve.pdf): xpdf: reading PDF image failed"),
     (EPOCH, "invalid epoch-seconds-timezone value for environment variable $SOURCE_DATE_EPOCH: x."),
     (STOP, "Undefined control sequence."),

@@ -173,7 +173,11 @@ def _run(*, strict: bool, answer: str | None, echo: Callable[[str], None],
     # experiments it reads are computed; in the build's two lanes (store.lane), side by side
     from hw1.engine import store
 
-    jobs = store._jobs()
+    try:
+        jobs = store.worker_count()
+    except store.BuildError as exc:
+        echo(f"error: {exc}")
+        return False
     pending = list(chosen)
     data: dict[str, object] = {}
     results: dict[str, list[Row | str]] = {}

@@ -49,13 +49,14 @@ def rel_err(a, b) -> float:
 
 def not_finite(value: np.ndarray) -> str | None:
     """'nan', 'inf', or 'nan at entry (1, 2)' for an array that holds a value that is not
-    finite (the first one); None when every entry is finite."""
+    finite (the first one, its indices from 1 as printed); None when every entry is finite."""
     bad = np.flatnonzero(~np.isfinite(value))
     if bad.size == 0:
         return None
     first = tuple(int(k) for k in np.unravel_index(bad[0], value.shape))
     text = str(float(value[first]))
-    return text if value.size == 1 else f"{text} at entry {first[0] if len(first) == 1 else first}"
+    printed = tuple(k + 1 for k in first)      # indices as the PDF prints them, from 1
+    return text if value.size == 1 else f"{text} at entry {printed[0] if len(printed) == 1 else printed}"
 
 
 def _at(number: int, points: Sequence) -> str:

@@ -133,8 +133,8 @@ def module_path(name: str) -> Path | None:
     """The source file of the project's module ``name`` (``hw1.x.y``, ``doc.gd``), or
     None if it is not one of the project's."""
     parts = name.split(".")
-    if parts[0] not in _local_packages():
-        return None
+    if parts[0] not in _local_packages() or not all(p.isidentifier() for p in parts):
+        return None         # (a damaged imports cache could name "hw1./etc/x": never looked up)
     base = paths.ROOT.joinpath(*parts)
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():

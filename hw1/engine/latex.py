@@ -236,8 +236,8 @@ def tex_said(text: str) -> str | None:
         if what.startswith(_BOILERPLATE):
             continue
         rest = text[m.end() + 1:].split("\n", 1)[0]
-        if rest.strip() and not rest.startswith((" ", "!", "(", "l.", "<", "Type", "See ")):
-            what = f"{what} {rest.strip()}"         # pdfTeX wraps its messages at 79 columns
+        if len(m.group(0)) >= 79 and rest.strip():   # pdfTeX wraps its own messages at 79 columns
+            what = f"{what} {rest.strip()}"
         found = what
     return found
 
@@ -413,7 +413,7 @@ def refuse_special(outdir: Path) -> None:
     for folder in (outdir, texformat.FMT_DIR):
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.name.startswith(f"{paths.JOB}."):
+                if path.name.startswith((f"{paths.JOB}.", f"{paths.JOB}-dump.")):   # (the format's source)
                     paths.refuse_special(path)
 
 

@@ -358,12 +358,13 @@ def _compare(t, left, rel, right):
 class Checker:
     """Checks rows against one notation (its readings of definitions cached)."""
 
-    def __init__(self, notation: Notation):
+    def __init__(self, notation: Notation, parses=None):
         import torch
 
         self.torch = torch
         self.notation = notation
-        self.spelled = spellings(notation)
+        self.parses = parses                  # mathread.Parses: stored parse trees, or None
+        self.spelled = spellings(notation, parses)
         self._definitions: dict = {}
         self._functions: dict = {}
         self._points = None
@@ -372,7 +373,7 @@ class Checker:
         if sym not in self._definitions:
             self._definitions[sym] = None          # a cycle is caught below
             try:
-                node = read_expr(sym.meaning, self.notation, spelled=self.spelled)
+                node = read_expr(sym.meaning, self.notation, spelled=self.spelled, parses=self.parses)
             except ReadError as exc:
                 raise CheckError(f"the definition of {sym.name} ({sym.meaning!r}) cannot be read: "
                                  f"{exc.what}") from None
@@ -385,7 +386,8 @@ class Checker:
     def function_body(self, sym: Symbol):
         if sym not in self._functions:
             try:
-                node = read_expr(sym.meaning, self.notation, bound=(sym.var,), spelled=self.spelled)
+                node = read_expr(sym.meaning, self.notation, bound=(sym.var,), spelled=self.spelled,
+                                 parses=self.parses)
             except ReadError as exc:
                 raise CheckError(f"the meaning of {sym.name} ({sym.meaning!r}) cannot be read: "
                                  f"{exc.what}") from None

@@ -104,6 +104,57 @@ def parser():
                      propagate_positions=True, ambiguity="resolve", start="start")
 
 
+class Parses:
+    """Parse trees kept across processes (``typed`` stores them in ``build/cache``): a tree as
+    JSON, ``[rule, [children], start, end]`` and a token ``{"t": type, "v": text, "s": start,
+    "e": end}``.  Earley parsing costs tens of milliseconds a formula; rebuilding a stored tree,
+    microseconds.  ``known`` maps a formula's text to its stored tree; what is parsed anew is
+    added to ``fresh``."""
+
+    def __init__(self, known: dict | None = None):
+        self.known = dict(known or {})
+        self.fresh: dict = {}
+        self.used: list[str] = []
+
+    def parse(self, text: str):
+        self.used.append(text)
+        stored = self.known.get(text)
+        if stored is not None:
+            try:
+                return _tree(stored)
+            except (KeyError, IndexError, TypeError, ValueError):
+                pass                      # a damaged entry: parsed again
+        tree = _parse(text)
+        self.fresh[text] = _json(tree)
+        return tree
+
+
+def _json(tree):
+    import lark
+
+    if isinstance(tree, lark.Token):
+        return {"t": tree.type, "v": str(tree), "s": tree.start_pos, "e": tree.end_pos}
+    if tree is None:
+        return None
+    meta = tree.meta
+    start, end = (None, None) if getattr(meta, "empty", True) else (meta.start_pos, meta.end_pos)
+    return [str(tree.data), [_json(k) for k in tree.children], start, end]
+
+
+def _tree(data):
+    import lark
+
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return lark.Token(data["t"], data["v"], start_pos=data["s"], end_pos=data["e"])
+    rule, children, start, end = data
+    tree = lark.Tree(rule, [_tree(k) for k in children])
+    if start is not None:
+        tree.meta.start_pos, tree.meta.end_pos, tree.meta.empty = start, end, False
+    return tree
+
+
 @functools.lru_cache(maxsize=4096)
 def _parse(text: str):
     import lark
@@ -546,12 +597,12 @@ def _rebuild(children, like):
 
 # -- the public functions ----------------------------------------------------------------------
 
-def spellings(notation: Notation) -> dict[str, Symbol]:
+def spellings(notation: Notation, parses: Parses | None = None) -> dict[str, Symbol]:
     """Canonical spelling -> symbol, for every spelling the notation declares."""
     out: dict[str, Symbol] = {}
     for sym in notation.symbols:
         for sp in sym.spellings:
-            tree = _parse(sp)
+            tree = parses.parse(sp) if parses is not None else _parse(sp)
             expr = tree.children[0]
             while getattr(expr, "data", None) == "product" and len(expr.children) == 1:
                 expr = expr.children[0]
@@ -562,18 +613,20 @@ def spellings(notation: Notation) -> dict[str, Symbol]:
     return out
 
 
-def read_row(text: str, notation: Notation, *, spelled: dict[str, Symbol] | None = None) -> Row:
+def read_row(text: str, notation: Notation, *, spelled: dict[str, Symbol] | None = None,
+             parses: Parses | None = None) -> Row:
     """One row of a display, read with ``notation`` (raises ReadError)."""
     if not text.strip():
         raise ReadError("empty row", 0)
-    tree = _parse(text)
+    tree = parses.parse(text) if parses is not None else _parse(text)
     reader = _Reader(text, notation, spellings(notation) if spelled is None else spelled)
     return reader.row(tree)
 
 
-def read_expr(text: str, notation: Notation, *, bound=(), spelled: dict[str, Symbol] | None = None) -> Node:
+def read_expr(text: str, notation: Notation, *, bound=(), spelled: dict[str, Symbol] | None = None,
+              parses: Parses | None = None) -> Node:
     """One expression (a definition's formula, a function's meaning)."""
-    tree = _parse(text)
+    tree = parses.parse(text) if parses is not None else _parse(text)
     if tree.data != "row" or len(tree.children) != 1:
         raise ReadError(f"expected a formula without a relation: {text!r}", 0)
     reader = _Reader(text, notation, spellings(notation) if spelled is None else spelled, bound)

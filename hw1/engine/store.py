@@ -343,7 +343,8 @@ def lane(decl: Declaration) -> int:
     return 1
 
 
-def _jobs() -> int:
+def worker_count() -> int:
+    """How many worker processes compute declarations: HW1_JOBS (1 or 2; default 2)."""
     value = os.environ.get("HW1_JOBS", "2")
     if not value.isdigit() or int(value) < 1:
         raise BuildError(f"HW1_JOBS must be a positive integer, got {value!r}")
@@ -361,7 +362,7 @@ def update(todo: list[Declaration], manifest: Manifest, *,
     the running work has ended."""
     from hw1.engine import workers
 
-    jobs = _jobs()
+    jobs = worker_count()
     readers = {a.name: sum(a.name in b.inputs for b in todo) for a in todo}
     # what others read goes first, so that their readers (often in the other lane) can start
     pending, done = sorted(todo, key=lambda a: -readers[a.name]), set()

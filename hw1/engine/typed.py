@@ -47,9 +47,7 @@ ENVS = SPLIT_ENVS + WHOLE_ENVS + UNWRAPPED
 BEGIN = re.compile(r"\\begin\{(%s)(\*?)\}" % "|".join(ENVS))
 STARTS = re.compile(BEGIN.pattern + r"|(?<!\\)\\\[|(?<!\\)\$\$")
 MARK = re.compile(r"\\unchecked(?![A-Za-z@])")
-CHECKEDBY = re.compile(r"\\checkedby\s*\{([^{}]*)\}")
-NOT_READ = re.compile(r"\\(label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(nonumber|notag|unchecked)(?![A-Za-z@])"
-                      r"|\\checkedby\s*\{[^{}]*\}")
+NOT_READ = re.compile(r"\\(label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(nonumber|notag|unchecked)(?![A-Za-z@])")
 CACHE_FILE = "typed.json"
 ENGINE_FILES = ("notation.py", "mathread.py", "mathcheck.py", "mathgrammar.lark", "typed.py")
 
@@ -82,7 +80,6 @@ class Display:
     env: str                      # align, align*, equation, \[, $$
     body: str
     unchecked: bool
-    checkedby: str | None
     pieces: list[Piece] = field(default_factory=list)
     fresh: bool = False           # read and checked by this build (not from the cache)
 
@@ -190,9 +187,7 @@ def find_displays(path: Path, text: str | None = None, macros: dict | None = Non
         body = code[m.end(): stop]
         if env.rstrip("*") == "alignat":
             body = re.sub(r"^\s*\{[^{}]*\}", lambda g: " " * len(g.group(0)), body)
-        d = Display(rel, _line(code, m.start()), _line(code, stop), what, env, body,
-                    bool(MARK.search(body)), (CHECKEDBY.search(body).group(1).strip()
-                                              if CHECKEDBY.search(body) else None))
+        d = Display(rel, _line(code, m.start()), _line(code, stop), what, env, body, bool(MARK.search(body)))
         d.pieces = _pieces(d, code, m.end(), macros or {})
         found.append(d)
         pos = len(code) if end < 0 else end + len(close)
@@ -381,7 +376,7 @@ def _check_display(d: Display, notation, checker) -> None:
         steps = []
         for offset, chain in chains(piece.text):     # a, & b = c: two equations on one row
             try:
-                row = read_row(chain, notation, spelled=checker.spelled)
+                row = read_row(chain, notation, spelled=checker.spelled, parses=checker.parses)
             except ReadError as exc:
                 col = "" if exc.offset is None else f", column {offset + exc.offset + 1} of the row"
                 token = f" at `{exc.token}`" if exc.token else ""
@@ -504,6 +499,7 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
     engine = _engine_hash()
     displays, fresh, used = [], 0, {}
     notations: dict = {}
+    parses = None           # the stored parse trees, loaded at the first display not in the cache
     for path in files:
         module = _module_for(path)
         key_n = None
@@ -526,7 +522,9 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
                     if notation is not None:
                         from hw1.engine.mathcheck import Checker
 
-                        checker = Checker(notation)
+                        if parses is None:
+                            parses = _load_parses() if use_cache else None
+                        checker = Checker(notation, parses)
                     notations[module] = (notation, checker)
                 notation, checker = notations[module]
                 _check_display(d, notation, checker)
@@ -536,7 +534,45 @@ def check_document(doc: Path | None = None, *, use_cache: bool = True) -> Report
     if use_cache and used != cache:
         paths.CACHE.mkdir(parents=True, exist_ok=True)
         deps.write_state(paths.CACHE / CACHE_FILE, used)
+    if parses is not None and parses.fresh:
+        _save_parses(parses)
     return Report(displays, fresh)
+
+
+PARSES_FILE = "mathparse.json"
+PARSES_KEPT = 4000     # stored parse trees (a few kB each at most)
+
+
+def _load_parses():
+    """The parse trees earlier builds stored (``mathread.Parses``), each entry sealed with its hash."""
+    from hw1.engine import deps
+    from hw1.engine.mathread import Parses
+
+    try:
+        data = json.loads((paths.CACHE / PARSES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    known, engine = {}, _engine_hash()
+    if isinstance(data, dict):
+        for text, entry in data.items():
+            tree = deps.unseal(f"{engine} {text}", entry)
+            if tree is not None:
+                known[text] = tree
+    return Parses(known)
+
+
+def _save_parses(parses) -> None:
+    from hw1.engine import deps
+
+    engine = _engine_hash()
+    # what this build parsed or read first, then older entries, at most PARSES_KEPT of them
+    merged = {**parses.fresh, **{t: parses.known[t] for t in parses.used if t in parses.known}}
+    for text, tree in parses.known.items():
+        if len(merged) >= PARSES_KEPT:
+            break
+        merged.setdefault(text, tree)
+    deps.write_state(paths.CACHE / PARSES_FILE,
+                     {text: deps.seal(f"{engine} {text}", tree) for text, tree in merged.items()})
 
 
 MARKS_FILE = "verified-typed.tex"

@@ -134,6 +134,11 @@ def warm_up() -> list[str]:
             loaded.append(name)
         except Exception:   # noqa: BLE001 - a library that cannot load is the build's to report
             continue
+    if any(path.with_suffix(".py").is_file() for path in paths.DOC.glob("*.tex")):
+        # typed display math beside a module: an edited display is read with lark (hw1.engine.typed)
+        with contextlib.suppress(Exception):
+            __import__("lark")
+            loaded.append("lark")
     if "matplotlib" in loaded:
         figures = _warm_figures()
         if figures:

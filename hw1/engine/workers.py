@@ -21,6 +21,7 @@ The build's side, ``Pool``, waits for the results a fraction of a second at a ti
 
 Ctrl-C (SIGINT to the terminal's foreground process group) reaches the build, not the workers
 (their groups are not the terminal's): the build stops waiting at once and kills them.  A
+SIGTERM to the build, while a pool is open, is handled as Ctrl-C is.  A
 worker also dies when the build's process dies, however it dies (``die_with_parent``).
 """
 
@@ -155,6 +156,10 @@ def _how(status: int, label: str) -> str:
             "did its code call os._exit()?  A declaration returns its result or raises an exception")
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 class Pool:
     """Worker processes by lane (each runs one job at a time, the others wait in its queue).
     Use as a context manager: leaving it kills every worker and what they started."""
@@ -167,10 +172,22 @@ class Pool:
         self.queues: dict[int, deque] = {}
 
     def __enter__(self) -> Pool:
+        # a SIGTERM (a CI job cancelled, `timeout`) ends the build as Ctrl-C does, through
+        # close(): otherwise the process dies at once, and what its workers started lives on
+        import threading
+
+        self._term = None
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            self._term = signal.signal(signal.SIGTERM, _terminated)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        try:
+            self.close()
+        finally:
+            if self._term is not None:
+                signal.signal(signal.SIGTERM, self._term)
 
     def submit(self, lane: int, token, name: str, label: str, fn: Callable, *args) -> None:
         """Run ``fn(*args)`` in lane ``lane``'s worker when it is free.  ``name`` is said in
