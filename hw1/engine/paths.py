@@ -14,8 +14,15 @@ Where the document lives is configuration, read from ``[tool.hw1]`` in the proje
     claim_order = "none"      # how claims print their terms: as written ("none"), or in one
                               # of sympy's orders ("lex", "grlex", "rev-lex")
 
-Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``.  (Whether
-``\fig`` prints its provenance note is the LaTeX's own choice: ``\usepackage[nofignotes]{verified}``.)
+Every key is optional except ``main``; ``doc`` defaults to the folder of ``main``, ``pdf``
+(the PDF's file name, in ``build``) to the main file's name.  (Whether ``\fig`` prints its
+provenance note is the LaTeX's own choice: ``\usepackage[nofignotes]{verified}``.)
+
+Several documents: one ``[tool.hw1.documents.<name>]`` table each, with the same keys (their
+``build``, ``figures`` and ``previews`` default to ``build/<name>``...; no two may overlap);
+``[tool.hw1]`` itself may then hold only the settings they share.  A process works on one
+document, chosen before the engine is imported: ``$HW1_DOCUMENT`` (``invoke --doc <name>``
+sets it), else the first table.  The constants below are that document's, read once.
 """
 
 from __future__ import annotations
