@@ -66,7 +66,7 @@ def test_noop_build_imports_nothing_heavy_and_runs_no_tex(any_fixture_copy):
     assert "latex:" not in out.stdout
     modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines()
                if line.startswith("import time:")}
-    assert "hw1.engine.quick" in modules and "hw1.engine.build" not in modules   # answered before loading it
+    assert "hw1.engine.noop" in modules and "hw1.engine.build" not in modules   # answered before loading it
 
 
 @slow
@@ -502,7 +502,7 @@ def test_a_preamble_edit_makes_a_new_format(fixture_copy):
 RACE_SCRIPT = r"""
 import json
 from hw1 import paths
-from hw1.engine import build, latex, quick
+from hw1.engine import build, latex, noop
 
 part = paths.DOC / "part.tex"
 part.write_text(part.read_text().replace("The slope", "So the slope"))
@@ -516,7 +516,7 @@ def compile_then_save_again(*args, **kwargs):   # the author saves while TeX run
 latex.compile_pdf = compile_then_save_again
 first = build.build_pdf(echo=lambda line: None)
 latex.compile_pdf = compile_pdf
-quiet = quick.up_to_date(echo=lambda line: None)
+quiet = noop.up_to_date(echo=lambda line: None)
 second = build.build_pdf(echo=lambda line: None)
 print(json.dumps({"raced": first.raced, "quick": quiet, "again": second.compiled}))
 """
@@ -533,15 +533,15 @@ def test_a_file_saved_while_tex_runs_is_compiled_by_the_next_build(fixture_copy)
 QUICK_SCRIPT = r"""
 import json, os
 from hw1 import paths
-from hw1.engine import quick
+from hw1.engine import noop
 
-begun = quick.begin()
-quick.record([], ["nothing to do"], begun)
-untouched = quick.up_to_date(echo=lambda line: None)
-begun = quick.begin()
+begun = noop.begin()
+noop.record([], ["nothing to do"], begun)
+untouched = noop.up_to_date(echo=lambda line: None)
+begun = noop.begin()
 os.utime(paths.DOC / "part.tex")          # saved while the build ran, after it began
-quick.record([], ["nothing to do"], begun)
-print(json.dumps([untouched, quick.up_to_date(echo=lambda line: None)]))
+noop.record([], ["nothing to do"], begun)
+print(json.dumps([untouched, noop.up_to_date(echo=lambda line: None)]))
 """
 
 

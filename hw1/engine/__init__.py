@@ -25,7 +25,7 @@ What the build runs:
 - ``latex``: the TeX run; ``texformat``: the precompiled preamble; ``bibliography``: bibtex or
   biber between passes; ``ahead``: the pass ``invoke watch`` starts ahead of time.
 - ``build``: ties them together (``invoke build-pdf``; its docstring says which layers decide
-  what to rebuild); ``quick``: the no-op answered at once; ``checking``: ``invoke check``;
+  what to rebuild); ``noop``: the no-op answered at once; ``checking``: ``invoke check``;
   ``watch``: ``invoke watch``; ``previews``: PNG pages; ``toolchain``: ``invoke setup``.
 
 Importing this package imports only the standard library.

@@ -4,7 +4,7 @@ succeeded.  Standard library only, so a no-op build is as cheap as hashing a few
 
 Two layers decide what to rebuild, each with one job:
 
-1. **Did anything change at all?** (``quick``, before this module is even imported.)  The size,
+1. **Did anything change at all?** (``noop``, before this module is even imported.)  The size,
    times and inode of every source, output and installed-library folder, as the last successful
    build left them.  Any difference, a mere ``touch`` included, sends the build here; it never
    decides what is stale, only that nothing can be.
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hw1.engine import bibliography, deps, discover, fragments, latex, paths, store, texscan
-from hw1.engine.quick import say
+from hw1.engine.noop import say
 from hw1.engine.store import BuildError, Manifest
 
 LOCK = paths.LOCK
@@ -211,14 +211,14 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
 def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say,
               progress: Callable[[str], None] | None = None, ahead=None) -> BuildResult:
     """Build the document's PDF.  Raises BuildError or latex.LatexError with a short message.
-    A success leaves behind what the next no-op needs to answer at once (``quick``).
+    A success leaves behind what the next no-op needs to answer at once (``noop``).
     ``progress`` (default: ``echo``) hears, as it happens, of a declaration or a TeX pass that
     runs long.  ``ahead`` is ``invoke watch``'s pdflatex pass started ahead of time
     (``ahead.PassAhead``): the build's first pass, if it fits."""
-    from hw1.engine import quick
+    from hw1.engine import noop
 
     result = None
-    begun = quick.begin()    # a file saved while the build runs makes the next one a full build
+    begun = noop.begin()    # a file saved while the build runs makes the next one a full build
     try:
         result = _build(explain, echo, echo if progress is None else progress, ahead)
         return result
@@ -230,12 +230,12 @@ def build_pdf(*, explain: bool = False, echo: Callable[[str], None] = say,
         discover.save_cache()
         deps.save_hashes()
         if result is None or result.raced:
-            quick.forget()
+            noop.forget()
         else:   # what a build that finds nothing to do says
-            noop = [f"artifacts: 0 rebuilt, {result.artifacts} reused",
+            said = [f"artifacts: 0 rebuilt, {result.artifacts} reused",
                     *result.warnings,
                     f"pdf: {paths.rel(paths.PDF)} is up to date"]
-            quick.record(result.outputs, noop, begun)
+            noop.record(result.outputs, said, begun)
 
 
 def _build(explain: bool, echo: Callable[[str], None], progress: Callable[[str], None],

@@ -160,7 +160,7 @@ def _forget_project_modules(*, library: bool = True) -> None:
 
 # hw1's modules as the watcher holds them: module name -> hash of its file when imported
 _LOADED: dict[str, str] = {}
-BUILD_MODULES = ("hw1.engine.build", "hw1.engine.quick", "hw1.engine.run", "hw1.engine.texformat")
+BUILD_MODULES = ("hw1.engine.build", "hw1.engine.noop", "hw1.engine.run", "hw1.engine.texformat")
 
 
 def _file_hash(name: str) -> str:
@@ -277,7 +277,7 @@ def _child(orders_fd: int, outcome_fd: int, parent: int, pause: str | None = Non
     try:
         from hw1.engine import latex
         from hw1.engine.build import build_pdf
-        from hw1.engine.quick import say
+        from hw1.engine.noop import say
         from hw1.engine.store import BuildError
 
         try:
