@@ -367,23 +367,30 @@ def _backing_key(tex: Path, name: str) -> str:
     return hashlib.sha256(json.dumps([name, closure], sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load_notation(module: Path):
-    """The ``NOTATION`` of a document's module (None if it defines none)."""
+def _import_beside(module: Path, failed: str):
+    """Import a document's module (``doc/x.py``, from the project's root); TypedError starting
+    with ``failed`` if it raises."""
     import importlib
 
     from hw1.engine.discover import module_name
+
+    if str(paths.ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.ROOT))
+    try:
+        return importlib.import_module(module_name(module))
+    except Exception as exc:
+        raise TypedError(f"{failed}: {type(exc).__name__}: {exc}") from None
+
+
+def load_notation(module: Path):
+    """The ``NOTATION`` of a document's module (None if it defines none)."""
+
     from hw1.engine.notation import Notation
 
     text = module.read_text(encoding="utf-8", errors="replace")
     if "NOTATION" not in text:
         return None
-    if str(paths.ROOT) not in sys.path:
-        sys.path.insert(0, str(paths.ROOT))
-    try:
-        mod = importlib.import_module(module_name(module))
-    except Exception as exc:
-        raise TypedError(f"{paths.rel(module)} cannot be imported for its NOTATION: "
-                         f"{type(exc).__name__}: {exc}") from None
+    mod = _import_beside(module, f"{paths.rel(module)} cannot be imported for its NOTATION")
     notation = getattr(mod, "NOTATION", None)
     if notation is not None and not isinstance(notation, Notation):
         raise TypedError(f"{paths.rel(module)}: NOTATION is a {type(notation).__name__}, expected a "
@@ -445,12 +452,10 @@ def backing(tex: Path, d: Display) -> Backing:
     r"""What ``\checkedby{module.name}`` in ``d`` names: a ``references(points=, against=)`` or a
     ``@claim`` of the module ``module.py`` beside ``tex``, its points computed (TypedError, at the
     display's file:line, for a name that is not one, or points that cannot be made)."""
-    import importlib
     import inspect
 
     from hw1.engine.claims import DEFAULT_TOL
     from hw1.engine.declare import References, declared
-    from hw1.engine.discover import module_name
 
     where = f"{d.file}:{d.line}: \\checkedby{{{d.checkedby}}}"
     stem, _, name = (d.checkedby or "").partition(".")
@@ -460,13 +465,7 @@ def backing(tex: Path, d: Display) -> Backing:
     module = tex.parent / f"{stem}.py"
     if not module.is_file():
         raise TypedError(f"{where}: there is no module {paths.rel(module)}")
-    if str(paths.ROOT) not in sys.path:
-        sys.path.insert(0, str(paths.ROOT))
-    try:
-        mod = importlib.import_module(module_name(module))
-    except Exception as exc:
-        raise TypedError(f"{where}: {paths.rel(module)} cannot be imported: "
-                         f"{type(exc).__name__}: {exc}") from None
+    mod = _import_beside(module, f"{where}: {paths.rel(module)} cannot be imported")
     obj = getattr(mod, name, None)
     record = declared(obj) if obj is not None else None
     if isinstance(obj, References):

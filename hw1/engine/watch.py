@@ -78,6 +78,7 @@ def _warm_figures() -> int:
     import numpy as np
 
     from hw1.engine import discover, run, store
+    from hw1.engine.workers import put_back
 
     timed = threading.current_thread() is threading.main_thread()
     drawn, options = 0, np.get_printoptions()
@@ -102,11 +103,7 @@ def _warm_figures() -> int:
                         signal.setitimer(signal.ITIMER_REAL, 0)
                         signal.signal(signal.SIGALRM, previous)
                     plt.close("all")
-                    if dict(os.environ) != env:
-                        os.environ.clear()
-                        os.environ.update(env)
-                    with contextlib.suppress(OSError):
-                        os.chdir(cwd)
+                    put_back(env, cwd)
     finally:
         np.set_printoptions(**options)
     return drawn

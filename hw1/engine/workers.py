@@ -58,6 +58,16 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def put_back(env: dict[str, str], cwd: str) -> None:
+    """Put back what a job changed of its process: the environment and the working directory
+    (taken as ``dict(os.environ), os.getcwd()`` before it ran)."""
+    if dict(os.environ) != env:
+        os.environ.clear()
+        os.environ.update(env)
+    with contextlib.suppress(OSError):
+        os.chdir(cwd)
+
+
 def _serve(conn) -> None:
     """The worker's loop: run each job received, send back (True, result) or (False, exception)."""
     while True:
@@ -70,12 +80,8 @@ def _serve(conn) -> None:
             reply = (True, fn(*args))
         except BaseException as exc:   # noqa: BLE001 - every way a job ends is the build's to report
             reply = (False, exc)
-        finally:                       # what the job changed of its process, put back
-            if dict(os.environ) != env:
-                os.environ.clear()
-                os.environ.update(env)
-            with contextlib.suppress(OSError):
-                os.chdir(cwd)
+        finally:
+            put_back(env, cwd)
         try:
             conn.send(reply)
         except Exception as exc:   # noqa: BLE001 - a result or an exception that cannot be pickled
