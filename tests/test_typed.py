@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,48 @@ def test_a_display_checked_by_references_is_marked_and_rechecked_when_they_chang
     assert (f"doc/typed.tex:{line - 1}: \\checkedby{{typed.dyhat_dzz}}: dyhat_dzz of doc/typed.py is not a "
             "references(points=..., against=...) or a @claim (there is no such name); known: dyhat_dz") \
         in out.stderr
+
+
+CLAIM_PY = '''
+import numpy as np
+import sympy as sp
+
+from hw1.engine import claim
+
+c = sp.Symbol("c")
+
+
+def draws():
+    rng = np.random.default_rng(5)
+    return [{"c": float(rng.normal()), "x": rng.normal(size=3)} for _ in range(3)]
+
+
+@claim(lhs=c, points=draws, against=lambda p: {"by hand": (p["c"] + 1) * p["x"]}, tol=1e-12)
+def scaled():
+    return c + 1          # the formula a claim prints; a display backed by it uses only its references
+'''
+
+
+def test_a_claim_can_back_a_display_with_its_points_references_and_tol(tmp_path, monkeypatch):
+    from hw1.engine import paths
+
+    folder = tmp_path / "claimdoc"           # a package name no other test imports
+    folder.mkdir()
+    (folder / "byclaim.py").write_text(CLAIM_PY, encoding="utf-8")
+    tex = folder / "byclaim.tex"
+    tex.write_text("\\begin{align}\n  c\\mathbf{x} + \\mathbf{x} &= (c + 1)\\mathbf{x}"
+                   " \\checkedby{byclaim.scaled}\n\\end{align}\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        (d,) = typed.find_displays(tex)
+        by = typed.backing(tex, d)
+    finally:
+        for name in ("claimdoc.byclaim", "claimdoc"):
+            sys.modules.pop(name, None)
+    assert (by.label, len(by.points), by.tol) == ("byclaim.scaled", 3, 1e-12)
+    _, N, checker = _by_display(tmp_path, "x")        # the same notation: x, c, a
+    typed._check_by(d, N, checker, by)
+    (p,) = d.pieces
+    assert p.problem == "" and [s["ok"] for s in p.steps] == [True, True]
+    assert p.error <= 4e-16        # a few float64 operations on numbers of order one
