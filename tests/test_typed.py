@@ -304,3 +304,34 @@ def test_a_claim_can_back_a_display_with_its_points_references_and_tol(tmp_path,
     (p,) = d.pieces
     assert p.problem == "" and [s["ok"] for s in p.steps] == [True, True]
     assert p.error <= 4e-16        # a few float64 operations on numbers of order one
+
+
+# -- finding displays: every kind, and what is not one ---------------------------------------------
+def _unmarked(tmp_path, text: str) -> list[int]:
+    """The lines of the displays in ``text`` that carry no \\unchecked."""
+    path = tmp_path / "scan.tex"
+    path.write_text(text, encoding="utf-8")
+    return [d.line for d in typed.find_displays(path) if not d.unchecked]
+
+
+@pytest.mark.parametrize("display", [
+    "\\begin{equation} a = b \\end{equation}", "\\begin{equation*} a = b \\end{equation*}",
+    "\\begin{align} a &= b \\end{align}", "\\begin{align*} a &= b \\\\ c &= d \\end{align*}",
+    "\\begin{gather} a = b \\end{gather}", "\\begin{multline*} a = b \\end{multline*}",
+    "\\begin{alignat*}{2} a &= b \\end{alignat*}", "\\begin{displaymath} a = b \\end{displaymath}",
+    "\\[ a = b \\]", "$$ a = b $$", "\\begin{flalign} a &= b \\end{flalign}",
+])
+def test_every_kind_of_display_is_found_and_unchecked_marks_it(tmp_path, display):
+    assert _unmarked(tmp_path, f"Text.\n{display}\n") == [2]
+    assert _unmarked(tmp_path, "Text.\n%s\n" % display.replace(" b ", " b \\unchecked ")) == []
+
+
+def test_what_is_not_display_math(tmp_path):
+    text = ("Inline $a = b$ and \\(c = d\\), a price of \\$5, a line break \\\\[2pt] here,\n"
+            "% \\begin{equation} a commented display \\end{equation}\n"
+            "\\claim{m.dW2} \\begin{aligned} inside nothing \\end{aligned}\n")
+    assert _unmarked(tmp_path, text) == []
+
+
+def test_a_display_never_closed_is_still_found(tmp_path):
+    assert _unmarked(tmp_path, "a\n\n\\begin{equation} x = 1\n") == [3]

@@ -16,7 +16,7 @@ What an author uses:
 What the build runs:
 - ``paths``: every folder of the project, from ``[tool.hw1]`` (the document chosen, of several).
 - ``discover``: finds the declarations by reading the document's modules (no import).
-- ``texscan``: reads the hand-written LaTeX: names it uses, unmarked display math, unfinished work.
+- ``texscan``: reads the hand-written LaTeX: names it uses, unfinished work, environments left open.
 - ``deps``: what an artifact depends on (import closures, library versions, file hashes).
 - ``store``: content-addressed artifacts; ``workers``: the processes that compute them (progress,
   time limits, nothing left running); ``run``: running one

@@ -194,7 +194,7 @@ def declarations_and_references(echo: Callable[[str], None]) -> tuple[list, tupl
     said.  Unknown names stop the build (file:line, closest names); hand-typed display math gets
     a warning each."""
     found = discover.declarations()
-    refs, shown, _ = texscan.scan(unfinished=False)
+    refs, _ = texscan.scan(unfinished=False)
     errors = texscan.check_references(refs, discover.by_name(found))
     if errors:
         raise BuildError("\n".join(str(e) for e in errors[:10])

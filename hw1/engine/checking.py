@@ -242,7 +242,7 @@ def _run(*, strict: bool, answer: str | None, echo: Callable[[str], None],
             error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
             echo(f"{row.name:<{widths[0]}} {row.method:<{widths[1]}} {error:>{widths[2]}} "
                  f"{row.tolerance:>{widths[3]}}  {'ok' if row.ok else 'FAIL'}")
-    refs, _, todo = texscan.scan()
+    refs, todo = texscan.scan()
     errors = texscan.check_references(refs, discover.by_name(found))
     findings = shown + todo
     if tex is not None:

@@ -1,13 +1,11 @@
-r"""Reading the hand-written LaTeX: the names it uses, its display math, its unfinished work.
+r"""Reading the hand-written LaTeX: the names it uses and its unfinished work.
 
 - **Names.** ``\claim{m.f}``, ``\claims{m.f, m.g}`` (``\claims*`` without the column of spaces),
   ``\val{m.f}``, ``\fig{m.f}`` and ``\madeby{m.f}`` name declarations of the document's modules;
   ``references`` finds them with their file and line, so that a name no module declares stops
   the build at the line that used it, with the closest known names.
-- **Display math.** Every display (``equation``, ``align``, ``gather``, ``multline``,
-  ``flalign``, ``alignat``, ``eqnarray``, ``displaymath``, starred or not, ``\[...\]`` and
-  ``$$...$$``) typed by hand is a formula nobody checked.  It must carry ``\unchecked``, which
-  the PDF shows as a mark, or be replaced by a verified ``\claim``.
+- **Display math** is ``hw1.engine.typed``'s: it reads and checks each display typed by hand,
+  and names those it cannot check and that carry no ``\unchecked``.
 - **Unfinished work.** Placeholder words (Blah, TODO, FIXME, XXX, TBD, comments included), a
   bare "Given...", an empty proof, and the "answer not yet written" notice ``\answerpending``.
 
@@ -27,9 +25,6 @@ MACROS = {"claim": "claim", "claims": "claim", "val": "value", "valdef": "value"
           "madeby": None}
 REFERENCE = re.compile(r"\\(claims|claim|valdef|val|fig|madeby)\*?\s*(?:(?<=valdef)\s*\{?\\[A-Za-z@]+\}?\s*)?"
                        r"\{([^{}]*)\}")
-DISPLAY_ENVS = ("equation", "align", "gather", "multline", "flalign", "alignat", "eqnarray", "displaymath")
-BEGIN_DISPLAY = re.compile(r"\\begin\{(%s)(\*?)\}" % "|".join(DISPLAY_ENVS))
-MARK = re.compile(r"\\unchecked(?![A-Za-z@])")
 PLACEHOLDERS = re.compile(r"\b(Blah|TODO|FIXME|XXX|TBD)\b", re.IGNORECASE)
 BARE_GIVEN = re.compile(r"^\s*Given\s*(\.\.\.|\\dots|\\ldots|…)\s*$")
 NOTICE = re.compile(r"\\answerpending(?![A-Za-z@])")
@@ -81,34 +76,6 @@ def references(path: Path, text: str | None = None) -> list[Reference]:
         names = [n.strip() for n in m.group(2).split(",")] if m.group(1) == "claims" else [m.group(2).strip()]
         for name in names:
             found.append(Reference(rel, _line(code, m.start()), m.group(1), name, starred))
-    return found
-
-
-def displays(path: Path, text: str | None = None) -> list[Finding]:
-    """Every display in ``path`` typed by hand without ``\\unchecked``."""
-    rel = paths.rel(path)
-    code = strip_comments(path.read_text(encoding="utf-8", errors="replace") if text is None else text)
-    code = re.sub(r"\\\\", "  ", code)   # a line break \\ is not the escape of the next character
-    found, pos = [], 0
-    starts = re.compile(BEGIN_DISPLAY.pattern + r"|(?<!\\)\\\[|(?<!\\)\$\$")
-    while True:
-        m = starts.search(code, pos)
-        if not m:
-            break
-        if m.group(1):
-            env = m.group(1) + m.group(2)
-            end = code.find(f"\\end{{{env}}}", m.end())
-            what = f"\\begin{{{env}}}"
-        elif m.group(0) == "\\[":
-            end, what = code.find("\\]", m.end()), "\\["
-        else:
-            end, what = code.find("$$", m.end()), "$$"
-        body = code[m.end(): end if end >= 0 else len(code)]
-        if not MARK.search(body):
-            found.append(Finding(rel, _line(code, m.start()),
-                                 f"display math {what} is not machine-checked: show a verified formula "
-                                 "with \\claim{...}, or mark this one \\unchecked"))
-        pos = len(code) if end < 0 else end + 1
     return found
 
 
@@ -185,14 +152,13 @@ def check_references(refs: list[Reference], declared: dict) -> list[Finding]:
 
 
 def scan(doc: Path | None = None, *, unfinished: bool = True
-         ) -> tuple[list[Reference], list[Finding], list[Finding]]:
-    """(references, unmarked displays, unfinished work) of every .tex file of the document
-    (the last left empty with ``unfinished=False``)."""
-    refs, shown, todo = [], [], []
+         ) -> tuple[list[Reference], list[Finding]]:
+    """(references, unfinished work) of every .tex file of the document (the second left empty
+    with ``unfinished=False``)."""
+    refs, todo = [], []
     for path in tex_files(doc):
         text = path.read_text(encoding="utf-8", errors="replace")
         refs += references(path, text)
-        shown += displays(path, text)
         if unfinished:
             todo += find_unfinished(path, text)
-    return refs, shown, todo
+    return refs, todo
