@@ -1,8 +1,9 @@
 """Running a declaration: import its module, hand it its inputs, check what it returns.
 
-The build runs declarations on the data its cache holds (``hw1.engine.store``); ``Runner``
-runs them in this process on inputs computed afresh, as ``invoke check`` and
-``hw1.claims.all_claims()`` do.  Either way an experiment's data reaches its readers after a
+The build runs declarations on the data its cache holds (``hw1.engine.store``, in worker
+processes: ``hw1.engine.workers``); ``Runner`` runs them in the process that holds it, on
+inputs computed afresh (``hw1.claims.all_claims()``) or given (``invoke check``, which runs one
+in a worker for each declaration).  Either way an experiment's data reaches its readers after a
 JSON round trip, so a fresh run and a cached one see exactly the same numbers.
 """
 
