@@ -4,6 +4,7 @@ here; the document's own claims are tested for what must hold whatever the autho
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
@@ -347,3 +348,11 @@ def test_the_space_column_can_be_turned_off_per_claim():
     assert shown.space == r"\in \mathbb{R}" and hidden.space == "" and hidden.verify().ok
     with pytest.raises(ValueError, match="space= is True .* or False, got 'no'"):
         claims.make("m.f", lambda: 2 * x, {**options, "space": "no"}, {})
+
+
+def test_worst_keeps_a_nan_wherever_it_comes():
+    from hw1.engine.claims import worst
+
+    assert worst([]) == 0.0 and worst([1e-16, 3e-16]) == 3e-16
+    assert math.isnan(worst([1e-16, float("nan"), 2e-16]))   # max() would give 2e-16
+    assert worst([1e-16, float("inf")]) == float("inf")

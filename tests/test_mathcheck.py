@@ -173,3 +173,20 @@ def test_denominator_layout_transposes():
     checker = Checker(N)
     (step,) = checker.check_row(read_row(r"\frac{\partial \ell}{\partial x} = 2x", N))
     assert step.ok, str(step)
+
+
+def test_a_side_not_finite_at_a_later_point_fails_the_step():
+    # u is any real: 2 log(u) is nan where the seeded u is negative (not at the first point), and
+    # max(1e-16, nan) would keep 1e-16; with u positive the same identity holds
+    N = Notation()
+    N.scalar("u")
+    checker = Checker(N)
+    u = [float(p[N.symbols[0]]) for p in checker.points()]
+    assert u[0] > 0 > min(u)
+    (step,) = checker.check_row(read_row(r"\log(u^2) = 2\log(u)", N, spelled=checker.spelled))
+    assert not step.ok and step.error == math.inf and "not finite" in step.diagnosis
+    P = Notation()
+    P.scalar("u", domain="positive")
+    checker = Checker(P)
+    (step,) = checker.check_row(read_row(r"\log(u^2) = 2\log(u)", P, spelled=checker.spelled))
+    assert step.ok and step.error <= 4 * 2.0 ** -52   # a few roundings of numbers of order one

@@ -19,6 +19,7 @@ Claims are declared in the document's modules with ``@claim`` (see ``hw1.engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,6 +46,18 @@ def rel_err(a, b) -> float:
     if not np.isfinite(err):     # a - b overflowed (entries near the largest float): scale first
         err = float(np.max(np.abs(a / scale - b / scale)))
     return err
+
+
+def worst(errors) -> float:
+    """The largest of ``errors`` (0 for none), and nan as soon as one is nan: Python's ``max``
+    keeps a nan only when it comes first (``max(0.0, nan)`` is 0.0), so an error of nan at a
+    later point would pass unseen."""
+    out = 0.0
+    for err in errors:
+        if math.isnan(err):
+            return math.nan
+        out = max(out, err)
+    return out
 
 
 def not_finite(value: np.ndarray) -> str | None:

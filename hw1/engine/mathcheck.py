@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hw1.engine.claims import rel_err
+from hw1.engine.claims import rel_err, worst
 from hw1.engine.mathread import Node, ReadError, Row, read_expr, spellings
 from hw1.engine.notation import Notation, Symbol
 
@@ -535,11 +535,11 @@ class Checker:
         b = np.stack([x.reshape(_norm(ls)).numpy() for x in rv])
         # normwise at each point: an entry-by-entry formula is compared as the whole matrix
         per_point = len(idx_sets)
-        worst = max(rel_err(a[k:k + per_point], b[k:k + per_point]) for k in range(0, len(a), per_point))
-        if not np.isfinite(worst):
+        largest = worst(rel_err(a[k:k + per_point], b[k:k + per_point]) for k in range(0, len(a), per_point))
+        if not np.isfinite(largest):
             return Step(ok=False, error=math.inf, diagnosis="a side is not finite at some point", **step)
-        ok = worst <= TOL
-        return Step(ok=ok, error=worst, diagnosis="" if ok else diagnose(a, b), **step)
+        ok = largest <= TOL
+        return Step(ok=ok, error=largest, diagnosis="" if ok else diagnose(a, b), **step)
 
     def shape_diagnosis(self, lv, rv) -> str:
         ls, rs = _norm(tuple(lv[0].shape)), _norm(tuple(rv[0].shape))
@@ -558,7 +558,7 @@ class Checker:
         if len(ls) == 2 and len(rs) == 2 and ls == rs[::-1]:
             a = np.stack([v.numpy() for v in lv])
             b = np.stack([v.numpy().T for v in rv])
-            if max(rel_err(x, y) for x, y in zip(a, b, strict=False)) <= TOL:
+            if worst(rel_err(x, y) for x, y in zip(a, b, strict=False)) <= TOL:
                 note = "; transposed"
         return f"the left side is {describe(lv, ls)}, the right side {describe(rv, rs)}{note}"
 
@@ -572,17 +572,17 @@ def diagnose(a, b) -> str:
     over the points): opposite sign, a constant factor, or nothing simple ('')."""
     import numpy as np
 
-    if max(rel_err(x, -y) for x, y in zip(a, b, strict=False)) <= TOL:
+    if worst(rel_err(x, -y) for x, y in zip(a, b, strict=False)) <= TOL:
         return "opposite sign"
     denom = float(np.sum(a * a))
     if denom > 0:
         c = float(np.sum(a * b)) / denom
-        if c != 0 and max(rel_err(c * x, y) for x, y in zip(a, b, strict=False)) <= 1e-8:
+        if c != 0 and worst(rel_err(c * x, y) for x, y in zip(a, b, strict=False)) <= 1e-8:
             frac = Fraction(c).limit_denominator(100)
             text = str(frac) if abs(float(frac) - c) <= 1e-9 * abs(c) else f"{c:.6g}"
             return f"the right side is {text} times the left (factor {text})"
     if a.ndim == 3 and a.shape[1] == a.shape[2]:
-        if max(rel_err(x.T, y) for x, y in zip(a, b, strict=False)) <= TOL:
+        if worst(rel_err(x.T, y) for x, y in zip(a, b, strict=False)) <= TOL:
             return "transposed"
     if np.all(b == 0):
         return "the right side is zero"
